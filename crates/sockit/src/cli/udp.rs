@@ -1,0 +1,7 @@
+//! `sockit udp ...` command-line definitions.
+
+use clap::Subcommand;
+
+/// UDP subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UdpCommand {}

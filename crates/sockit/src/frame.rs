@@ -1,0 +1,1 @@
+//! Message framing codecs: the cure for TCP's "sticky packets".

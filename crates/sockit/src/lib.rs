@@ -1,0 +1,21 @@
+//! sockit: the library behind the `sockit` binary.
+//!
+//! Each module is usable on its own from Rust; the binary is a thin layer that turns
+//! command-line flags into calls to these modules.
+//!
+//! - [`net`]: address parsing and resolution, socket building (socket2), socket info.
+//! - [`frame`]: message framing codecs, the cure for TCP's "sticky packets".
+//! - [`tcp`]: TCP client and server (echo, chat, stdin fan-out).
+//! - [`udp`]: UDP send, listen, broadcast.
+//! - [`http`]: HTTP/1.1 message parsing, server, static files, client.
+//! - [`ui`]: human and JSON output helpers.
+
+pub mod error;
+pub mod frame;
+pub mod http;
+pub mod net;
+pub mod tcp;
+pub mod udp;
+pub mod ui;
+
+pub use error::UsageError;

@@ -1,0 +1,78 @@
+//! The `sockit` binary: parse the command line, dispatch, map errors to exit codes.
+
+mod cli;
+mod commands;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use sockit::error::{UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let code = match run(cli) {
+        Ok(()) => EXIT_OK,
+        Err(err) => {
+            let code = exit_code_for(&err);
+            eprintln!("sockit: {}", one_line(&err));
+            code
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Runs one parsed command to completion.
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let verbose = cli.verbose;
+    match cli.command {
+        Command::Tcp(cmd) => commands::tcp::run(cmd, verbose),
+        Command::Udp(cmd) => commands::udp::run(cmd, verbose),
+        Command::Http(cmd) => commands::http::run(cmd, verbose),
+        Command::Pack(args) => commands::structs::pack(args),
+        Command::Unpack(args) => commands::structs::unpack(args),
+        Command::Calcsize(args) => commands::structs::calcsize(args),
+        Command::Info(args) => commands::misc::info(args, verbose),
+        Command::Demo(cmd) => commands::misc::demo(cmd, verbose),
+    }
+}
+
+/// Usage errors (bad input) exit 2; everything else that fails exits 1.
+fn exit_code_for(err: &anyhow::Error) -> i32 {
+    if err.chain().any(|cause| cause.is::<UsageError>()) {
+        EXIT_USAGE
+    } else {
+        EXIT_FAILURE
+    }
+}
+
+/// Joins an error and its causes into a single line: `outer: inner: root`.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for (i, cause) in err.chain().enumerate() {
+        let text = cause.to_string();
+        if i > 0 {
+            if line.contains(&text) {
+                continue;
+            }
+            line.push_str(": ");
+        }
+        line.push_str(text.trim());
+    }
+    line.replace('\n', " ")
+}
+
+/// `-vv` and above turn on debug logs (to stderr); `RUST_LOG` overrides.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 | 1 => "warn",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

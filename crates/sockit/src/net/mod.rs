@@ -1,0 +1,1 @@
+//! Addresses, socket building (socket2) and socket information.

@@ -1,0 +1,1 @@
+//! UDP send, listen and broadcast.

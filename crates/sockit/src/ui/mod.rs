@@ -1,0 +1,1 @@
+//! Output helpers: human text on stderr, data on stdout, JSON events.
