@@ -8,8 +8,10 @@
 //! - [`tcp`]: TCP client and server (echo, chat, stdin fan-out).
 //! - [`udp`]: UDP send, listen, broadcast.
 //! - [`http`]: HTTP/1.1 message parsing, server, static files, client.
-//! - [`ui`]: human and JSON output helpers.
+//! - [`ui`]: human and JSON output helpers, stdin/stdout plumbing.
+//! - [`demo`]: demonstrations of networking concepts (sticky packets).
 
+pub mod demo;
 pub mod error;
 pub mod frame;
 pub mod http;

@@ -4,8 +4,37 @@ use clap::{Args, Subcommand};
 
 /// Options of `sockit info`.
 #[derive(Debug, Args)]
-pub struct InfoArgs {}
+#[command(
+    long_about = "Print the options a fresh IPv4 TCP socket and a fresh IPv4 UDP socket start with, \
+as the kernel reports them (getsockopt): SO_TYPE, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, \
+SO_RCVBUF, TCP_NODELAY, SO_KEEPALIVE, SO_BROADCAST, SO_LINGER, IP_TTL, TCP_MAXSEG and more, \
+with what each is for. '-' marks an option that does not apply (TCP options on UDP)."
+)]
+pub struct InfoArgs {
+    /// Print JSON: {"tcp": {"SO_SNDBUF": 16384, ...}, "udp": {...}}; booleans and numbers
+    /// stay typed, options that do not apply are null.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Demonstrations.
 #[derive(Debug, Subcommand)]
-pub enum DemoCommand {}
+pub enum DemoCommand {
+    /// Show TCP's sticky packets on loopback, then their cure with len32 framing.
+    #[command(
+        long_about = "Show TCP's \"sticky packets\" on loopback: a sender writes N small messages \
+back to back, one send() each; a slightly slow receiver reads with recv(1024) and prints \
+every read, showing the messages merged into fewer reads with their boundaries lost. Then \
+the same messages are sent with len32 framing (a 4-byte big-endian length before each) and \
+come out whole and separate. A summary line closes each half."
+    )]
+    Sticky(StickyArgs),
+}
+
+/// Options of `sockit demo sticky`.
+#[derive(Debug, Args)]
+pub struct StickyArgs {
+    /// How many messages to send.
+    #[arg(long, short = 'n', default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub count: u32,
+}

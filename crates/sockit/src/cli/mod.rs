@@ -3,6 +3,7 @@
 //! Only definitions live here: no I/O, no networking. Each command group has its own file;
 //! `main.rs` dispatches the parsed [`Cli`] to the matching module under `commands/`.
 
+pub mod common;
 pub mod http;
 pub mod misc;
 pub mod structs;

@@ -1,7 +1,117 @@
 //! `sockit tcp ...` command-line definitions.
 
-use clap::Subcommand;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use sockit::net::addr::{parse_host_port, parse_listen_addr, HostPort};
+use sockit::net::values::parse_secs;
+
+use super::common::{BindArgs, FrameArgs, SocketArgs, TcpOptionArgs};
 
 /// TCP subcommands.
 #[derive(Debug, Subcommand)]
-pub enum TcpCommand {}
+pub enum TcpCommand {
+    /// Listen for TCP clients: many at once, print, echo or chat.
+    #[command(
+        long_about = "Listen for TCP clients and serve many at once, one task each; the server keeps \
+listening after a client leaves.\n\n\
+Default mode: what each client sends goes to stdout (prefixed with [ADDR:PORT] at line \
+starts while more than one client is connected; byte-exact passthrough with exactly one), \
+and each stdin line goes to every connected client. --echo sends each client back what it \
+sent; --chat relays each client's messages to the others, like ncat --chat.\n\n\
+A bare PORT listens on every IPv4 interface (0.0.0.0), like nc -l; use 127.0.0.1:PORT for \
+local clients only, [::]:PORT or [::1]:PORT for IPv6. Port 0 picks a free port. When ready, \
+prints 'sockit: listening on tcp ADDR:PORT' on stderr, then 'connection from' / 'closed' \
+events. SO_REUSEADDR is always on, so a restarted server binds at once. Ctrl-C or SIGTERM \
+closes every client and exits 0.",
+        after_help = "Examples:\n  \
+sockit tcp listen 8000                       print what clients send\n  \
+sockit tcp listen 127.0.0.1:0 --echo         echo server on a free local port\n  \
+sockit tcp listen [::]:8000 --chat           chat room over IPv4 and IPv6\n  \
+sockit tcp listen 9000 --once > file         receive one upload, like nc -l\n  \
+sockit tcp listen 9000 --frame len32         print each length-prefixed message as a line"
+    )]
+    Listen(ListenArgs),
+
+    /// Connect to a TCP server: stdin to the socket, the socket to stdout.
+    #[command(
+        long_about = "Connect to a TCP server and copy stdin to the socket and the socket to stdout, \
+both directions at once. At the end of stdin the client half-closes the connection \
+(shutdown of the writing side, like nc -N) so the server knows the request is complete, \
+and exits when the server closes; --no-shutdown keeps the writing side open.\n\n\
+HOST may be a name (every address it resolves to is tried in turn), an IPv4 address or \
+[IPv6]. Refused, unreachable, timed-out connections and unknown names give a one-line \
+error and exit code 1.",
+        after_help = "Examples:\n  \
+printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockit tcp connect example.org:80\n  \
+sockit tcp connect localhost:8000 < file      upload a file\n  \
+sockit tcp connect [::1]:8000 --timeout 5     give up after 5 s of silence\n  \
+sockit tcp connect 127.0.0.1:9000 --frame len32   each stdin line is one message"
+    )]
+    Connect(ConnectArgs),
+}
+
+/// Options of `sockit tcp listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Where to listen: PORT (all IPv4 interfaces), ADDR:PORT, or [V6]:PORT.
+    #[arg(value_name = "[ADDR:]PORT", value_parser = parse_listen_addr)]
+    pub addr: HostPort,
+
+    /// Send each client back what it sent (each message, with --frame).
+    #[arg(long, conflicts_with = "chat")]
+    pub echo: bool,
+
+    /// Relay each client's lines to all other clients as '<user N> line', with join and
+    /// leave announcements; control characters are escaped.
+    #[arg(long)]
+    pub chat: bool,
+
+    /// Accept a single client, stop listening, and exit when it leaves (plain netcat).
+    #[arg(long)]
+    pub once: bool,
+
+    /// Set SO_REUSEPORT: several servers may listen on the same port; the kernel spreads
+    /// connections between them.
+    #[arg(long)]
+    pub reuse_port: bool,
+
+    #[command(flatten)]
+    pub frame: FrameArgs,
+
+    #[command(flatten)]
+    pub socket: SocketArgs,
+
+    #[command(flatten)]
+    pub tcp: TcpOptionArgs,
+}
+
+/// Options of `sockit tcp connect`.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The server: HOST:PORT or [V6]:PORT.
+    #[arg(value_name = "HOST:PORT", value_parser = parse_host_port)]
+    pub target: HostPort,
+
+    /// Keep the writing side open at the end of stdin (no half-close); exit only when
+    /// the server closes.
+    #[arg(long)]
+    pub no_shutdown: bool,
+
+    /// Give up connecting after SECS, and close the connection after SECS without data
+    /// in either direction (fractions allowed: 0.5).
+    #[arg(long, short = 'w', value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<Duration>,
+
+    #[command(flatten)]
+    pub bind: BindArgs,
+
+    #[command(flatten)]
+    pub frame: FrameArgs,
+
+    #[command(flatten)]
+    pub socket: SocketArgs,
+
+    #[command(flatten)]
+    pub tcp: TcpOptionArgs,
+}

@@ -1,7 +1,106 @@
 //! `sockit udp ...` command-line definitions.
 
-use clap::Subcommand;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use sockit::net::addr::{parse_host_port, parse_listen_addr, HostPort};
+use sockit::net::values::{parse_secs, parse_size};
+
+use super::common::{BindArgs, SocketArgs};
 
 /// UDP subcommands.
 #[derive(Debug, Subcommand)]
-pub enum UdpCommand {}
+pub enum UdpCommand {
+    /// Receive datagrams and print each with its sender, or echo them.
+    #[command(
+        long_about = "Bind a UDP socket and print every datagram with its sender (recvfrom), one line \
+each: '[127.0.0.1:40000] hello'. --raw prints only the payload bytes; --echo sends each \
+datagram back to its sender (sendto) instead.\n\n\
+A datagram longer than --buffer is detected (MSG_TRUNC) and reported on stderr with its \
+real size, never silently cut. Broadcasts are received when bound to 0.0.0.0:PORT or to the \
+broadcast address itself (e.g. 127.255.255.255:PORT). A bare PORT binds 0.0.0.0. Prints \
+'sockit: listening on udp ADDR:PORT' on stderr when ready.",
+        after_help = "Examples:\n  \
+sockit udp listen 9999                      print datagrams with their senders\n  \
+sockit udp listen 127.0.0.1:9999 --echo     echo server\n  \
+sockit udp listen 9999 --buffer 1024        report datagrams longer than 1 KiB"
+    )]
+    Listen(UdpListenArgs),
+
+    /// Send a datagram (or one per stdin line), optionally waiting for the reply.
+    #[command(
+        long_about = "Send MESSAGE as one datagram to HOST:PORT, or, without MESSAGE, each stdin line \
+(without its newline) as one datagram. --wait-reply waits for an answer after each datagram \
+and prints it; no answer within --timeout is an error (exit 1).\n\n\
+A datagram carries at most 65507 bytes over IPv4 and 65527 over IPv6; longer messages are \
+refused with the size and the limit. Sending to a broadcast address needs --broadcast \
+(SO_BROADCAST); only ever broadcast to addresses you own, e.g. 127.255.255.255.",
+        after_help = "Examples:\n  \
+sockit udp send 127.0.0.1:9999 hello\n  \
+sockit udp send localhost:9999 ping --wait-reply --timeout 2\n  \
+printf 'a\\nb\\n' | sockit udp send [::1]:9999         two datagrams\n  \
+sockit udp send --broadcast 127.255.255.255:9999 hi"
+    )]
+    Send(UdpSendArgs),
+}
+
+/// Options of `sockit udp listen`.
+#[derive(Debug, Args)]
+pub struct UdpListenArgs {
+    /// Where to listen: PORT (all IPv4 interfaces), ADDR:PORT, or [V6]:PORT.
+    #[arg(value_name = "[ADDR:]PORT", value_parser = parse_listen_addr)]
+    pub addr: HostPort,
+
+    /// Send each datagram back to its sender instead of printing it.
+    #[arg(long)]
+    pub echo: bool,
+
+    /// Print only the payload bytes: no sender prefix, no added newline.
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Receive buffer in bytes: longer datagrams are truncated and reported.
+    #[arg(long, value_name = "BYTES", default_value = "65536", value_parser = parse_size)]
+    pub buffer: usize,
+
+    /// Set SO_REUSEPORT: several listeners may share the port.
+    #[arg(long)]
+    pub reuse_port: bool,
+
+    #[command(flatten)]
+    pub socket: SocketArgs,
+}
+
+/// Options of `sockit udp send`.
+#[derive(Debug, Args)]
+pub struct UdpSendArgs {
+    /// The destination: HOST:PORT or [V6]:PORT.
+    #[arg(value_name = "HOST:PORT", value_parser = parse_host_port)]
+    pub target: HostPort,
+
+    /// The message to send as one datagram; without it, each stdin line is one datagram.
+    #[arg(value_name = "MESSAGE")]
+    pub message: Option<String>,
+
+    /// Set SO_BROADCAST, allowing a broadcast destination such as 127.255.255.255.
+    #[arg(long, short = 'b')]
+    pub broadcast: bool,
+
+    /// After each datagram, wait for one reply and print it.
+    #[arg(long)]
+    pub wait_reply: bool,
+
+    /// How long --wait-reply waits, in seconds (fractions allowed).
+    #[arg(long, short = 'w', value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    pub timeout: Duration,
+
+    /// Receive buffer for replies, in bytes.
+    #[arg(long, value_name = "BYTES", default_value = "65536", value_parser = parse_size)]
+    pub buffer: usize,
+
+    #[command(flatten)]
+    pub bind: BindArgs,
+
+    #[command(flatten)]
+    pub socket: SocketArgs,
+}

@@ -1,13 +1,72 @@
-//! Runs `sockit misc` commands.
+//! Runs `sockit info` and `sockit demo`.
 
+use std::io::Write;
+
+use anyhow::Context as _;
+use sockit::net::info::default_options;
+use sockit::ui::event;
+
+use super::tcp::block_on;
 use crate::cli::misc as args;
 
-/// Runs `sockit info`.
-pub fn info(_args: args::InfoArgs, _verbose: u8) -> anyhow::Result<()> {
-    anyhow::bail!("sockit info is not implemented yet")
+/// Runs `sockit info`: the default options of fresh TCP and UDP sockets.
+pub fn info(a: args::InfoArgs, verbose: u8) -> anyhow::Result<()> {
+    let table = default_options().context("create sockets")?;
+    if verbose > 0 {
+        event(format!("socket {}", table.tcp));
+        event(format!("socket {}", table.udp));
+    }
+    let text = if a.json {
+        let mut tcp = serde_json::Map::new();
+        let mut udp = serde_json::Map::new();
+        for row in &table.rows {
+            tcp.insert(row.name.to_string(), row.tcp.to_json());
+            udp.insert(row.name.to_string(), row.udp.to_json());
+        }
+        let doc = serde_json::json!({ "tcp": tcp, "udp": udp });
+        let mut text = serde_json::to_string_pretty(&doc).context("format JSON")?;
+        text.push('\n');
+        text
+    } else {
+        let mut rows = vec![vec![
+            "OPTION".to_string(),
+            "TCP".to_string(),
+            "UDP".to_string(),
+            "MEANING".to_string(),
+        ]];
+        for row in &table.rows {
+            rows.push(vec![
+                row.name.to_string(),
+                row.tcp.to_string(),
+                row.udp.to_string(),
+                row.meaning.to_string(),
+            ]);
+        }
+        sockit::ui::table::render(&rows)
+    };
+    write_stdout(text.as_bytes())
 }
 
 /// Runs a `sockit demo` subcommand.
 pub fn demo(cmd: args::DemoCommand, _verbose: u8) -> anyhow::Result<()> {
-    match cmd {}
+    match cmd {
+        args::DemoCommand::Sticky(a) => {
+            let report = block_on(false, async move {
+                sockit::demo::sticky(a.count as usize)
+                    .await
+                    .context("sticky-packet demo on loopback")
+            })?;
+            write_stdout(report.render().as_bytes())
+        }
+    }
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn write_stdout(data: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(data).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(err).context("write stdout"),
+    }
 }

@@ -1,8 +1,173 @@
 //! Runs `sockit tcp` commands.
 
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use sockit::net::addr::{prefer_ipv4, HostPort};
+use sockit::net::error::describe;
+use sockit::net::socket::{tcp_connect, tcp_listener};
+use sockit::net::{SocketInfo, SocketOptions};
+use sockit::tcp::{run_client, serve, ClientConfig, Mode, ServerConfig};
+use sockit::ui::event;
+use sockit::ui::stdio::{no_input, spawn_stdin, Output};
+use sockit::UsageError;
+
+use crate::cli::common::{BindArgs, SocketArgs, TcpOptionArgs};
 use crate::cli::tcp as args;
 
 /// Runs a `sockit tcp` subcommand.
-pub fn run(cmd: args::TcpCommand, _verbose: u8) -> anyhow::Result<()> {
-    match cmd {}
+pub fn run(cmd: args::TcpCommand, verbose: u8) -> anyhow::Result<()> {
+    match cmd {
+        args::TcpCommand::Listen(a) => listen(a, verbose),
+        args::TcpCommand::Connect(a) => connect(a, verbose),
+    }
+}
+
+/// Turns the shared option groups into library socket options.
+pub(crate) fn socket_options(socket: &SocketArgs, tcp: Option<&TcpOptionArgs>) -> SocketOptions {
+    let mut opts = SocketOptions {
+        send_buffer: socket.sndbuf,
+        recv_buffer: socket.rcvbuf,
+        ..SocketOptions::default()
+    };
+    if let Some(tcp) = tcp {
+        opts.nodelay = tcp.nodelay;
+        if let Some(idle) = tcp.keepalive {
+            opts.keepalive = true;
+            opts.keepalive_idle = idle;
+        }
+    }
+    opts
+}
+
+/// Resolves `--bind` and checks it can be used with at least one destination address.
+pub(crate) async fn source_address(
+    bind: &BindArgs,
+    dests: &[SocketAddr],
+) -> anyhow::Result<Option<SocketAddr>> {
+    let Some(hp) = &bind.bind else {
+        return Ok(None);
+    };
+    let mut local = hp.resolve(None).await?;
+    prefer_ipv4(&mut local);
+    for candidate in &local {
+        if dests.iter().any(|d| d.is_ipv4() == candidate.is_ipv4()) {
+            return Ok(Some(*candidate));
+        }
+    }
+    Err(UsageError::new(format!(
+        "--bind {hp}: no address of the same family as the destination ({})",
+        dests
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .into())
+}
+
+/// Resolves a listening address (IPv4 first for names, so `localhost:0` is reachable as
+/// `127.0.0.1`).
+pub(crate) async fn listen_address(addr: &HostPort) -> anyhow::Result<SocketAddr> {
+    let mut addrs = addr.resolve(None).await?;
+    prefer_ipv4(&mut addrs);
+    addrs
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("resolve {addr}: no addresses found"))
+}
+
+/// Builds a runtime: multi-threaded for servers, single-threaded for one stream.
+pub(crate) fn runtime(multi_thread: bool) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder
+        .enable_all()
+        .build()
+        .context("start the async runtime")
+}
+
+/// Runs a future to completion, then drops the runtime without waiting for blocking
+/// threads (a name lookup stuck in getaddrinfo must not delay the exit).
+pub(crate) fn block_on<T>(
+    multi_thread: bool,
+    fut: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let rt = runtime(multi_thread)?;
+    let result = rt.block_on(fut);
+    rt.shutdown_background();
+    result
+}
+
+fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
+    let mut opts = socket_options(&a.socket, Some(&a.tcp));
+    opts.reuse_port = a.reuse_port;
+    let mode = if a.echo {
+        Mode::Echo
+    } else if a.chat {
+        Mode::Chat
+    } else {
+        Mode::Print
+    };
+    let config = ServerConfig {
+        mode,
+        framing: a.frame.frame.clone(),
+        max_frame: a.frame.max_frame,
+        once: a.once,
+        verbose: verbose > 0,
+    };
+    block_on(true, async move {
+        let addr = listen_address(&a.addr).await?;
+        let listener = tcp_listener(addr, &opts)
+            .map_err(|err| anyhow::anyhow!("listen on tcp {addr}: {}", describe(&err)))?;
+        let local = listener.local_addr().context("getsockname")?;
+        if verbose > 0 {
+            event(format!("socket {}", SocketInfo::of(&listener)));
+        }
+        event(format!("listening on tcp {local}"));
+        let input = if mode == Mode::Print {
+            spawn_stdin()
+        } else {
+            no_input()
+        };
+        serve(
+            listener,
+            config,
+            input,
+            Output::stdout(),
+            sockit::ui::signal::shutdown(),
+        )
+        .await
+        .context("serve")?;
+        Ok(())
+    })
+}
+
+fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
+    let mut opts = socket_options(&a.socket, Some(&a.tcp));
+    let config = ClientConfig {
+        framing: a.frame.frame.clone(),
+        max_frame: a.frame.max_frame,
+        shutdown_on_eof: !a.no_shutdown,
+        idle_timeout: a.timeout,
+    };
+    block_on(false, async move {
+        let mut addrs = a.target.resolve(a.timeout).await?;
+        opts.bind = source_address(&a.bind, &addrs).await?;
+        if let Some(local) = opts.bind {
+            addrs.retain(|d| d.is_ipv4() == local.is_ipv4());
+        }
+        let stream = tcp_connect(&a.target.to_string(), &addrs, &opts, a.timeout).await?;
+        if verbose > 0 {
+            event(format!("socket {}", SocketInfo::of(&stream)));
+            if let Ok(peer) = stream.peer_addr() {
+                event(format!("connected to {peer}"));
+            }
+        }
+        run_client(stream, spawn_stdin(), Output::stdout(), &config).await?;
+        Ok(())
+    })
 }

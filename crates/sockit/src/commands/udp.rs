@@ -1,8 +1,103 @@
 //! Runs `sockit udp` commands.
 
+use anyhow::Context as _;
+use sockit::net::addr::prefer_ipv4;
+use sockit::net::error::describe;
+use sockit::net::socket::{udp_listener, udp_sender};
+use sockit::net::SocketInfo;
+use sockit::udp::{listen, send_messages, ListenConfig, SendConfig};
+use sockit::ui::event;
+use sockit::ui::stdio::{no_input, spawn_stdin, Output};
+use sockit::UsageError;
+
+use super::tcp::{block_on, listen_address, socket_options, source_address};
 use crate::cli::udp as args;
 
 /// Runs a `sockit udp` subcommand.
-pub fn run(cmd: args::UdpCommand, _verbose: u8) -> anyhow::Result<()> {
-    match cmd {}
+pub fn run(cmd: args::UdpCommand, verbose: u8) -> anyhow::Result<()> {
+    match cmd {
+        args::UdpCommand::Listen(a) => udp_listen(a, verbose),
+        args::UdpCommand::Send(a) => udp_send(a, verbose),
+    }
+}
+
+fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
+    let mut opts = socket_options(&a.socket, None);
+    opts.reuse_port = a.reuse_port;
+    let config = ListenConfig {
+        buffer: a.buffer,
+        raw: a.raw,
+        echo: a.echo,
+    };
+    block_on(false, async move {
+        let addr = listen_address(&a.addr).await?;
+        let socket = udp_listener(addr, &opts)
+            .map_err(|err| anyhow::anyhow!("listen on udp {addr}: {}", describe(&err)))?;
+        let local = socket.local_addr().context("getsockname")?;
+        if verbose > 0 {
+            event(format!("socket {}", SocketInfo::of(&socket)));
+        }
+        event(format!("listening on udp {local}"));
+        let output = Output::stdout();
+        listen(socket, &config, &output, sockit::ui::signal::shutdown())
+            .await
+            .with_context(|| format!("receive on udp {local}"))?;
+        Ok(())
+    })
+}
+
+fn udp_send(a: args::UdpSendArgs, verbose: u8) -> anyhow::Result<()> {
+    let mut opts = socket_options(&a.socket, None);
+    opts.broadcast = a.broadcast;
+    let config = SendConfig {
+        wait_reply: a.wait_reply,
+        timeout: a.timeout,
+        buffer: a.buffer,
+        broadcast: a.broadcast,
+    };
+    block_on(false, async move {
+        let mut addrs = a.target.resolve(Some(a.timeout)).await?;
+        prefer_ipv4(&mut addrs);
+        opts.bind = source_address(&a.bind, &addrs).await?;
+        if let Some(local) = opts.bind {
+            addrs.retain(|d| d.is_ipv4() == local.is_ipv4());
+        }
+        let Some(&dest) = addrs.first() else {
+            anyhow::bail!("resolve {}: no addresses found", a.target);
+        };
+        let socket = udp_sender(dest, &opts)
+            .map_err(|err| anyhow::anyhow!("udp socket for {dest}: {}", describe(&err)))?;
+        let output = Output::stdout();
+        let input = if a.message.is_some() {
+            no_input()
+        } else {
+            spawn_stdin()
+        };
+        let sending = send_messages(
+            &socket,
+            dest,
+            a.message.as_deref().map(str::as_bytes),
+            input,
+            &config,
+            &output,
+        );
+        // -v describes the socket after `connect`, so the peer address is known.
+        let result = if verbose > 0 {
+            let verbose_info = async {
+                sockit::udp::send::prepare(&socket, dest, &config)
+                    .await
+                    .ok();
+                event(format!("socket {}", SocketInfo::of(&socket)));
+            };
+            verbose_info.await;
+            sending.await
+        } else {
+            sending.await
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(err) if err.is_usage() => Err(UsageError::new(err.to_string()).into()),
+            Err(err) => Err(err.into()),
+        }
+    })
 }

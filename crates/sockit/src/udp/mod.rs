@@ -1,1 +1,27 @@
 //! UDP send, listen and broadcast.
+//!
+//! UDP keeps message boundaries (one `sendto` is one `recvfrom`: no sticky packets) but
+//! nothing else: datagrams may be lost, duplicated or reordered, and a datagram longer
+//! than the receiver's buffer is cut. The course's `recvfrom(1024)` silently drops the
+//! rest; [`listen`] detects it (`MSG_TRUNC` returns the real length) and says so.
+//!
+//! - [`send`]: `sockit udp send`: one datagram per message or stdin line, optional wait
+//!   for a reply, broadcast with `SO_BROADCAST`.
+//! - [`listen`]: `sockit udp listen`: print or echo every datagram with its sender.
+
+pub mod listen;
+pub mod send;
+
+pub use listen::{listen, recv_datagram, Datagram, ListenConfig};
+pub use send::{send_messages, SendConfig, SendError};
+
+/// The largest UDP payload over IPv4: 65535 (IP total length) - 20 (IP header) - 8 (UDP
+/// header).
+pub const MAX_DATAGRAM_V4: usize = 65507;
+
+/// The largest UDP payload over IPv6 without jumbograms: 65535 (payload length, which
+/// excludes the 40-byte IPv6 header) - 8 (UDP header).
+pub const MAX_DATAGRAM_V6: usize = 65527;
+
+/// The default receive buffer of `udp listen` and of replies: enough for any datagram.
+pub const DEFAULT_BUFFER: usize = 65536;

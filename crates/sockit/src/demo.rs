@@ -1,0 +1,227 @@
+//! `sockit demo sticky`: TCP's "sticky packets" (粘包), shown and cured on loopback.
+//!
+//! A sender writes N small messages back to back, one `send` each. The receiver is a
+//! little slow (it waits before reading, like a busy server), so the messages pile up in
+//! its receive buffer and one `recv(1024)` returns several of them glued together: the
+//! stream kept the bytes and their order, not the boundaries. Then the same messages go
+//! out with `len32` framing (a 4-byte length before each) and come out whole and
+//! separate, however the reads cut them.
+
+use std::fmt::Write as _;
+use std::io;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::codec::Encoder;
+
+use crate::frame::{FrameCodec, FrameReader, Framing};
+use crate::net::socket::{tcp_connect, tcp_listener};
+use crate::net::SocketOptions;
+use crate::ui::escape_bytes;
+
+/// The receive size of the naive receiver, as in the course's `recv(1024)`.
+pub const RECV_SIZE: usize = 1024;
+
+/// How long the receiver waits before reading, so the writes pile up.
+const RECEIVER_DELAY: Duration = Duration::from_millis(100);
+
+/// What the demonstration observed.
+#[derive(Debug, Clone)]
+pub struct StickyReport {
+    /// The messages sent.
+    pub sent: Vec<Bytes>,
+    /// Each `recv` of the unframed receiver, as it arrived.
+    pub raw_reads: Vec<Bytes>,
+    /// The messages the `len32` receiver decoded.
+    pub framed: Vec<Bytes>,
+    /// How many reads carried the framed messages.
+    pub framed_reads: usize,
+}
+
+/// The messages of the demonstration: `message 1`, `message 2`, ...
+pub fn messages(count: usize) -> Vec<Bytes> {
+    (1..=count)
+        .map(|i| Bytes::from(format!("message {i}")))
+        .collect()
+}
+
+/// Runs both halves of the demonstration on loopback.
+pub async fn sticky(count: usize) -> io::Result<StickyReport> {
+    let sent = messages(count);
+
+    let raw_wire: Vec<Bytes> = sent.clone();
+    let (raw_reads, _) = exchange(raw_wire, |mut stream| async move {
+        let mut reads = Vec::new();
+        let mut buf = vec![0u8; RECV_SIZE];
+        loop {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Ok((reads, 0));
+            }
+            reads.push(Bytes::copy_from_slice(&buf[..n]));
+        }
+    })
+    .await?;
+
+    let mut codec = FrameCodec::new(&Framing::Len32, RECV_SIZE);
+    let mut framed_wire = Vec::with_capacity(count);
+    for msg in &sent {
+        let mut wire = BytesMut::new();
+        codec.encode(msg, &mut wire).map_err(io::Error::other)?;
+        framed_wire.push(wire.freeze());
+    }
+    let (framed, framed_reads) = exchange(framed_wire, |stream| async move {
+        let counter = CountingReader {
+            inner: stream,
+            reads: 0,
+        };
+        let mut frames = FrameReader::new(counter, FrameCodec::new(&Framing::Len32, RECV_SIZE));
+        let mut out = Vec::new();
+        while let Some(frame) = frames.read_frame().await.map_err(io::Error::other)? {
+            out.push(frame);
+        }
+        Ok((out, frames.get_mut().reads))
+    })
+    .await?;
+
+    Ok(StickyReport {
+        sent,
+        raw_reads,
+        framed,
+        framed_reads,
+    })
+}
+
+/// Sends each buffer with its own `write`, and runs `receive` on the accepted stream
+/// after [`RECEIVER_DELAY`].
+async fn exchange<F, Fut>(writes: Vec<Bytes>, receive: F) -> io::Result<(Vec<Bytes>, usize)>
+where
+    F: FnOnce(TcpStream) -> Fut,
+    Fut: std::future::Future<Output = io::Result<(Vec<Bytes>, usize)>>,
+{
+    let listener = tcp_listener(([127, 0, 0, 1], 0).into(), &SocketOptions::default())?;
+    let addr = listener.local_addr()?;
+    let sender = tokio::spawn(async move {
+        let mut stream = tcp_connect(&addr.to_string(), &[addr], &SocketOptions::default(), None)
+            .await
+            .map_err(io::Error::other)?;
+        for write in writes {
+            stream.write_all(&write).await?;
+        }
+        stream.shutdown().await?;
+        Ok::<(), io::Error>(())
+    });
+    let (stream, _) = listener.accept().await?;
+    tokio::time::sleep(RECEIVER_DELAY).await;
+    let received = receive(stream).await?;
+    sender.await.map_err(io::Error::other)??;
+    Ok(received)
+}
+
+/// Counts the reads a `FrameReader` makes, to show that frames survive merged reads.
+struct CountingReader {
+    inner: TcpStream,
+    reads: usize,
+}
+
+impl tokio::io::AsyncRead for CountingReader {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if poll.is_ready() && buf.filled().len() > before {
+            self.reads += 1;
+        }
+        poll
+    }
+}
+
+impl StickyReport {
+    /// The human-readable account printed by `sockit demo sticky`.
+    pub fn render(&self) -> String {
+        let count = self.sent.len();
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "== raw: {count} messages sent with {count} send() calls, received with recv({RECV_SIZE}) =="
+        );
+        for (i, read) in self.raw_reads.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "read {}: {} bytes: \"{}\"",
+                i + 1,
+                read.len(),
+                escape_bytes(read)
+            );
+        }
+        let merged = self.raw_reads.len() < count;
+        let _ = writeln!(
+            out,
+            "raw: {count} messages sent, {} read(s) received: {}",
+            self.raw_reads.len(),
+            if merged {
+                "messages stuck together, boundaries lost (sticky packets)"
+            } else {
+                "one message per read this time, but nothing guarantees it"
+            }
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "== len32: the same {count} messages, each after a 4-byte big-endian length =="
+        );
+        for (i, msg) in self.framed.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "message {}: {} bytes: \"{}\"",
+                i + 1,
+                msg.len(),
+                escape_bytes(msg)
+            );
+        }
+        let whole = self.framed == self.sent;
+        let _ = writeln!(
+            out,
+            "len32: {count} messages sent, {} received whole in {} read(s): {}",
+            self.framed.len(),
+            self.framed_reads,
+            if whole {
+                "every boundary kept"
+            } else {
+                "MISMATCH (this is a bug)"
+            }
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn framing_recovers_every_message() {
+        let report = sticky(20).await.unwrap();
+        assert_eq!(report.framed, report.sent);
+        let joined: Vec<u8> = report.raw_reads.iter().flat_map(|r| r.to_vec()).collect();
+        let expected: Vec<u8> = report.sent.iter().flat_map(|m| m.to_vec()).collect();
+        assert_eq!(joined, expected);
+        // The delayed receiver sees the writes merged.
+        assert!(
+            report.raw_reads.len() < 20,
+            "{} reads",
+            report.raw_reads.len()
+        );
+        let text = report.render();
+        assert!(text.contains("raw: 20 messages sent"), "{text}");
+        assert!(
+            text.contains("len32: 20 messages sent, 20 received whole"),
+            "{text}"
+        );
+    }
+}

@@ -1,1 +1,0 @@
-//! Message framing codecs: the cure for TCP's "sticky packets".

@@ -1,0 +1,241 @@
+//! Reading whole frames from a stream, and cutting input text into line messages.
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio_util::codec::Decoder;
+
+use super::{FrameCodec, FrameError, Framing};
+
+/// How much to ask the kernel for per read: big reads mean few system calls on bulk data.
+pub const READ_CHUNK: usize = 256 * 1024;
+
+/// Reads a stream and hands out whole frames, in batches.
+///
+/// Like mini-redis's `Connection::read_frame`: the reader owns the buffer, decodes
+/// every complete frame it holds, keeps a partial one for the next read, and tells a
+/// clean close (no bytes left) from a close mid-frame ([`FrameError::Truncated`]).
+/// Batching lets the caller write all frames that arrived in one read with one write.
+#[derive(Debug)]
+pub struct FrameReader<R> {
+    reader: R,
+    codec: FrameCodec,
+    buf: BytesMut,
+    eof: bool,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    /// Wraps a reader with a codec.
+    pub fn new(reader: R, codec: FrameCodec) -> Self {
+        FrameReader {
+            reader,
+            codec,
+            buf: BytesMut::with_capacity(READ_CHUNK),
+            eof: false,
+        }
+    }
+
+    /// Appends the next frames to `frames`: at least one, or none at a clean end of the
+    /// stream.
+    ///
+    /// With [`Framing::Raw`] each "frame" is the data of one read.
+    pub async fn read_batch(&mut self, frames: &mut Vec<Bytes>) -> Result<(), FrameError> {
+        loop {
+            while let Some(frame) = self.codec.decode(&mut self.buf)? {
+                frames.push(frame);
+                if matches!(self.codec.framing(), Framing::Raw) {
+                    break;
+                }
+            }
+            if !frames.is_empty() {
+                return Ok(());
+            }
+            if self.eof {
+                while let Some(frame) = self.codec.decode_eof(&mut self.buf)? {
+                    frames.push(frame);
+                }
+                return Ok(());
+            }
+            // `reserve` reuses the allocation once the previous batch's `Bytes` are
+            // dropped, so a steady stream does not allocate per read.
+            self.buf.reserve(READ_CHUNK);
+            if self.reader.read_buf(&mut self.buf).await? == 0 {
+                self.eof = true;
+            }
+        }
+    }
+
+    /// Returns the next frame, or `None` at a clean end of the stream.
+    pub async fn read_frame(&mut self) -> Result<Option<Bytes>, FrameError> {
+        loop {
+            if let Some(frame) = self.codec.decode(&mut self.buf)? {
+                return Ok(Some(frame));
+            }
+            if self.eof {
+                return self.codec.decode_eof(&mut self.buf);
+            }
+            self.buf.reserve(READ_CHUNK);
+            if self.reader.read_buf(&mut self.buf).await? == 0 {
+                self.eof = true;
+            }
+        }
+    }
+
+    /// The codec, e.g. to encode replies with the same framing.
+    pub fn codec_mut(&mut self) -> &mut FrameCodec {
+        &mut self.codec
+    }
+
+    /// The wrapped reader.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.reader
+    }
+}
+
+/// Cuts a byte stream (typically stdin) into lines: each line, without its `\n`, is one
+/// message to send with a framing.
+///
+/// Complete lines are handed out straight from the input chunk; only an unfinished last
+/// line is copied and kept for the next chunk. A line longer than `max` is an error, so
+/// input without newlines cannot grow the buffer without bound.
+#[derive(Debug)]
+pub struct LineSplitter {
+    pending: BytesMut,
+    max: usize,
+}
+
+impl LineSplitter {
+    /// A splitter refusing lines longer than `max` bytes.
+    pub fn new(max: usize) -> Self {
+        LineSplitter {
+            pending: BytesMut::new(),
+            max,
+        }
+    }
+
+    /// Feeds a chunk and calls `on_line` for every line it completes.
+    pub fn push<E: From<FrameError>>(
+        &mut self,
+        chunk: &[u8],
+        mut on_line: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut rest = chunk;
+        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
+            let (line, tail) = (&rest[..at], &rest[at + 1..]);
+            if self.pending.is_empty() {
+                self.check(line.len())?;
+                on_line(line)?;
+            } else {
+                self.check(self.pending.len() + line.len())?;
+                self.pending.extend_from_slice(line);
+                let whole = self.pending.split();
+                on_line(&whole)?;
+            }
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            self.check(self.pending.len() + rest.len())?;
+            self.pending.extend_from_slice(rest);
+        }
+        Ok(())
+    }
+
+    /// At the end of input: a last line without a newline is still a message.
+    pub fn finish<E: From<FrameError>>(
+        &mut self,
+        mut on_line: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let whole = self.pending.split();
+        on_line(&whole)
+    }
+
+    fn check(&self, len: usize) -> Result<(), FrameError> {
+        if len > self.max {
+            Err(FrameError::MessageTooLong {
+                len,
+                max: self.max,
+                framing: Framing::Line,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    fn split(chunks: &[&[u8]], max: usize) -> Result<Vec<Vec<u8>>, FrameError> {
+        let mut splitter = LineSplitter::new(max);
+        let mut lines = Vec::new();
+        for chunk in chunks {
+            splitter.push::<FrameError>(chunk, |l| {
+                lines.push(l.to_vec());
+                Ok(())
+            })?;
+        }
+        splitter.finish::<FrameError>(|l| {
+            lines.push(l.to_vec());
+            Ok(())
+        })?;
+        Ok(lines)
+    }
+
+    #[test]
+    fn lines_across_chunks() {
+        let got = split(&[b"he", b"llo\nwor", b"ld\n\nlast"], 100).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                b"hello".to_vec(),
+                b"world".to_vec(),
+                b"".to_vec(),
+                b"last".to_vec()
+            ]
+        );
+    }
+
+    #[test]
+    fn overlong_line_is_an_error() {
+        assert!(split(&[b"0123456789\n"], 5).is_err());
+        assert!(split(&[b"012", b"345", b"678"], 5).is_err());
+    }
+
+    #[tokio::test]
+    async fn reader_yields_whole_frames_from_a_trickle() {
+        let (mut tx, rx) = tokio::io::duplex(3);
+        let mut codec = FrameCodec::new(&Framing::Len32, 1000);
+        let mut wire = BytesMut::new();
+        for m in [&b"one"[..], b"two", b"three"] {
+            tokio_util::codec::Encoder::encode(&mut codec, m, &mut wire).unwrap();
+        }
+        tokio::spawn(async move {
+            for b in wire.iter() {
+                tx.write_all(&[*b]).await.unwrap();
+            }
+        });
+        let mut reader = FrameReader::new(rx, FrameCodec::new(&Framing::Len32, 1000));
+        let mut got = Vec::new();
+        while let Some(f) = reader.read_frame().await.unwrap() {
+            got.push(f);
+        }
+        assert_eq!(got, vec![&b"one"[..], b"two", b"three"]);
+    }
+
+    #[tokio::test]
+    async fn reader_reports_a_close_mid_frame() {
+        let (mut tx, rx) = tokio::io::duplex(64);
+        tx.write_all(b"\x00\x00\x00\x09abc").await.unwrap();
+        drop(tx);
+        let mut reader = FrameReader::new(rx, FrameCodec::new(&Framing::Len32, 1000));
+        let mut frames = Vec::new();
+        assert!(matches!(
+            reader.read_batch(&mut frames).await,
+            Err(FrameError::Truncated(3))
+        ));
+    }
+}

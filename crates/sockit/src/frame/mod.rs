@@ -1,0 +1,165 @@
+//! Message framing: the cure for TCP's "sticky packets" (粘包).
+//!
+//! TCP is a byte stream: it keeps the order of bytes but not the boundaries of writes.
+//! Three `send("hello")` calls may arrive as one `recv` of `hellohellohello`, or as
+//! `hel` + `lohello` + `hello`; how they merge depends on timing, Nagle's algorithm and
+//! buffer sizes. A protocol that needs messages must mark their boundaries itself, and
+//! there are two ways to do it (both taught in the course):
+//!
+//! - a **delimiter** after each message: [`Framing::Line`] (`\n`), [`Framing::Null`]
+//!   (`\0`). Simple and human-readable, but a message can never contain the delimiter;
+//! - a **length prefix** before each message: [`Framing::Len16`], [`Framing::Len32`]
+//!   (big-endian, "network byte order") and [`Framing::Varint`] (unsigned LEB128, as in
+//!   protobuf). Any bytes can be carried.
+//!
+//! [`Framing::Raw`] keeps the plain byte stream (no boundaries) for bulk data.
+//!
+//! Every decoder has a maximum frame length: a peer announcing a 4 GiB frame gets an
+//! error ([`FrameError::TooLong`]), not a 4 GiB allocation.
+//!
+//! New framings (such as a `struct:FMT` header codec) are added as a [`Framing`] variant
+//! plus a branch in [`FrameCodec`]; the readers and writers around them do not change.
+
+mod codec;
+mod io;
+mod varint;
+
+pub use codec::FrameCodec;
+pub use io::{FrameReader, LineSplitter, READ_CHUNK};
+pub use varint::{decode_varint, encode_varint, VarintCodec, MAX_VARINT_LEN};
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The default `--max-frame`: 16 MiB.
+pub const DEFAULT_MAX_FRAME: usize = 16 << 20;
+
+/// How messages are delimited on a stream.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Framing {
+    /// No framing: bytes pass through as the network delivers them.
+    #[default]
+    Raw,
+    /// Each message is followed by `\n` (a trailing `\r` is dropped on receipt).
+    Line,
+    /// Each message is followed by a NUL byte.
+    Null,
+    /// Each message is preceded by its length as a 2-byte big-endian integer (max 65535).
+    Len16,
+    /// Each message is preceded by its length as a 4-byte big-endian integer.
+    Len32,
+    /// Each message is preceded by its length as an unsigned LEB128 varint.
+    Varint,
+}
+
+impl Framing {
+    /// Every framing's command-line name, for help texts and error messages.
+    pub const NAMES: &'static [&'static str] = &["raw", "line", "null", "len16", "len32", "varint"];
+
+    /// True for framings that carry message boundaries (all but [`Framing::Raw`]).
+    pub fn is_framed(&self) -> bool {
+        !matches!(self, Framing::Raw)
+    }
+}
+
+impl fmt::Display for Framing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Framing::Raw => "raw",
+            Framing::Line => "line",
+            Framing::Null => "null",
+            Framing::Len16 => "len16",
+            Framing::Len32 => "len32",
+            Framing::Varint => "varint",
+        })
+    }
+}
+
+impl FromStr for Framing {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "raw" | "none" => Ok(Framing::Raw),
+            "line" | "lines" => Ok(Framing::Line),
+            "null" | "nul" => Ok(Framing::Null),
+            "len16" => Ok(Framing::Len16),
+            "len32" => Ok(Framing::Len32),
+            "varint" => Ok(Framing::Varint),
+            _ => Err(format!(
+                "unknown framing '{text}' (expected one of: {})",
+                Framing::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+/// Why a frame could not be decoded or encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// A length prefix announced more than the maximum frame length.
+    #[error("frame of {len} bytes exceeds the maximum of {max} bytes (--max-frame)")]
+    TooLong {
+        /// The announced length.
+        len: u64,
+        /// The limit.
+        max: usize,
+    },
+    /// More than the maximum frame length arrived without a delimiter.
+    #[error("no {delimiter} delimiter within {max} bytes: frame exceeds --max-frame")]
+    NoDelimiter {
+        /// `newline` or `NUL`.
+        delimiter: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// A message to send is longer than the framing or `--max-frame` allows.
+    #[error("message of {len} bytes is too long for {framing} framing (max {max} bytes)")]
+    MessageTooLong {
+        /// The message length.
+        len: usize,
+        /// The limit.
+        max: usize,
+        /// The framing in use.
+        framing: Framing,
+    },
+    /// A message to send contains its framing's delimiter, so it would arrive as two.
+    #[error("message contains a {delimiter} byte, which {framing} framing uses as the delimiter")]
+    DelimiterInMessage {
+        /// `newline` or `NUL`.
+        delimiter: &'static str,
+        /// The framing in use.
+        framing: Framing,
+    },
+    /// A varint length prefix longer than 64 bits.
+    #[error("invalid varint length prefix (longer than 64 bits)")]
+    VarintOverflow,
+    /// The stream ended in the middle of a frame: the peer closed (or crashed) mid-message.
+    #[error("connection closed in the middle of a frame ({0} bytes of an incomplete frame)")]
+    Truncated(usize),
+    /// The underlying read or write failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_names_round_trip() {
+        for name in Framing::NAMES {
+            let framing: Framing = name.parse().unwrap();
+            assert_eq!(&framing.to_string(), name);
+        }
+        assert!(!Framing::Raw.is_framed());
+        assert!(Framing::Len32.is_framed());
+    }
+
+    #[test]
+    fn unknown_framing_lists_the_choices() {
+        let err = "json".parse::<Framing>().unwrap_err();
+        assert!(err.contains("unknown framing 'json'"), "{err}");
+        assert!(err.contains("varint"), "{err}");
+    }
+}

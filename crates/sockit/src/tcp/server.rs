@@ -1,0 +1,268 @@
+//! The TCP server: a `Listener` accepting connections and one task per client.
+//!
+//! Modelled on tokio's mini-redis: the accept loop never dies of one client (an error
+//! ends only its own connection), accept errors caused by resource exhaustion (`EMFILE`:
+//! out of file descriptors) back off and retry instead of spinning or exiting, and a
+//! cancellation token tells every connection task to finish on Ctrl-C / SIGTERM.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tokio_util::codec::Encoder;
+use tokio_util::sync::CancellationToken;
+
+use super::hub::Hub;
+use super::{chat, handler};
+use crate::frame::{FrameCodec, FrameError, Framing, LineSplitter};
+use crate::net::error::describe;
+use crate::net::SocketInfo;
+use crate::ui::event;
+use crate::ui::stdio::{InputChunks, Output};
+
+/// How long connection tasks get to finish after a shutdown request.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// What the server does with each client's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Print what clients send on stdout; send stdin lines to every client.
+    #[default]
+    Print,
+    /// Send each client back what it sent.
+    Echo,
+    /// Relay each client's messages to all the others, like `ncat --chat`.
+    Chat,
+}
+
+/// Server behaviour chosen on the command line.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// What to do with client data.
+    pub mode: Mode,
+    /// Framing of every connection.
+    pub framing: Framing,
+    /// Largest frame accepted or sent.
+    pub max_frame: usize,
+    /// Serve one client, then exit (plain netcat).
+    pub once: bool,
+    /// Print socket details of each connection on stderr.
+    pub verbose: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            mode: Mode::Print,
+            framing: Framing::Raw,
+            max_frame: crate::frame::DEFAULT_MAX_FRAME,
+            once: false,
+            verbose: false,
+        }
+    }
+}
+
+/// Why one connection ended abnormally. It ends only that connection.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    /// A read or write failed (the peer reset the connection, a broken pipe, ...).
+    #[error("{}", describe(.0))]
+    Io(#[from] io::Error),
+    /// The peer broke the framing (e.g. a frame over `--max-frame`).
+    #[error("{0}")]
+    Frame(FrameError),
+}
+
+impl From<FrameError> for ConnError {
+    fn from(err: FrameError) -> Self {
+        match err {
+            FrameError::Io(err) => ConnError::Io(err),
+            other => ConnError::Frame(other),
+        }
+    }
+}
+
+/// State shared by the accept loop and every connection task.
+#[derive(Debug)]
+pub(crate) struct Context {
+    pub(crate) config: ServerConfig,
+    pub(crate) hub: Hub,
+    pub(crate) output: Output,
+    pub(crate) cancel: CancellationToken,
+}
+
+impl Context {
+    /// A codec for one connection.
+    pub(crate) fn codec(&self) -> FrameCodec {
+        FrameCodec::new(&self.config.framing, self.config.max_frame)
+    }
+}
+
+/// Serves clients on `listener` until `shutdown` completes (or, with `once`, until the
+/// first client leaves).
+///
+/// `input` (stdin) is sent to every client in [`Mode::Print`]; client data and chat
+/// transcripts go to `output`. Events go to stderr.
+pub async fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    input: InputChunks,
+    output: Output,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let ctx = Arc::new(Context {
+        config,
+        hub: Hub::new(),
+        output,
+        cancel: CancellationToken::new(),
+    });
+    let fan_out =
+        (ctx.config.mode == Mode::Print).then(|| tokio::spawn(fan_out(ctx.clone(), input)));
+    let mut clients = JoinSet::new();
+    tokio::pin!(shutdown);
+    let mut listener = Some(listener);
+    let mut backoff = Duration::from_millis(50);
+
+    loop {
+        let accept = async {
+            match &listener {
+                Some(l) => l.accept().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = &mut shutdown => {
+                event("shutting down");
+                break;
+            }
+            accepted = accept => match accepted {
+                Ok((stream, peer)) => {
+                    backoff = Duration::from_millis(50);
+                    clients.spawn(connection(ctx.clone(), stream, peer));
+                    if ctx.config.once {
+                        // Like plain netcat: stop listening, so later clients are refused.
+                        listener = None;
+                    }
+                }
+                Err(err) => {
+                    if is_exhaustion(&err) {
+                        event(format!("accept: {}; retrying in {} ms", describe(&err), backoff.as_millis()));
+                        tokio::select! {
+                            () = &mut shutdown => break,
+                            () = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(1));
+                    } else {
+                        // ECONNABORTED and friends: that client gave up in the queue.
+                        tracing::debug!("accept: {}", describe(&err));
+                    }
+                }
+            },
+            Some(_) = clients.join_next(), if !clients.is_empty() => {
+                if ctx.config.once && listener.is_none() && clients.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+
+    ctx.cancel.cancel();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while clients.join_next().await.is_some() {}
+    })
+    .await;
+    clients.abort_all();
+    if let Some(task) = fan_out {
+        task.abort();
+    }
+    ctx.output.flush().await;
+    Ok(())
+}
+
+/// Errors after which `accept` can succeed again once resources free up.
+fn is_exhaustion(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+/// Serves one connection and reports how it ended.
+async fn connection(ctx: Arc<Context>, stream: TcpStream, peer: SocketAddr) {
+    event(format!("connection from {peer}"));
+    if ctx.config.verbose {
+        event(format!("socket {}", SocketInfo::of(&stream)));
+    }
+    let result = match ctx.config.mode {
+        Mode::Print => handler::print_client(&ctx, stream, peer).await,
+        Mode::Echo => handler::echo_client(&ctx, stream).await,
+        Mode::Chat => chat::chat_client(&ctx, stream, peer).await,
+    };
+    if let Err(err) = result {
+        event(format!("{peer}: {err}"));
+    }
+    event(format!("{peer} closed"));
+}
+
+/// Sends stdin to every connected client: whole lines in raw mode (a client joining
+/// mid-stream never gets half a line), one framed message per line otherwise.
+///
+/// Stdin is only consumed while at least one client is connected, so
+/// `echo hello | sockit tcp listen PORT` delivers `hello` to the first client.
+async fn fan_out(ctx: Arc<Context>, mut input: InputChunks) {
+    let framed = ctx.config.framing.is_framed();
+    let mut codec = ctx.codec();
+    let mut lines = LineSplitter::new(codec.max_frame());
+    let mut pending = BytesMut::new();
+    loop {
+        ctx.hub.wait_for_clients().await;
+        let chunk = match input.recv().await {
+            Some(Ok(chunk)) => chunk,
+            Some(Err(err)) => {
+                event(format!("read stdin: {}", describe(&err)));
+                break;
+            }
+            None => break,
+        };
+        let data = if framed {
+            if let Err(err) =
+                lines.push::<FrameError>(&chunk, |line| codec.encode(line, &mut pending))
+            {
+                event(format!("stdin: {err}"));
+                continue;
+            }
+            pending.split().freeze()
+        } else if pending.is_empty() && chunk.last() == Some(&b'\n') {
+            chunk
+        } else {
+            pending.extend_from_slice(&chunk);
+            match pending.iter().rposition(|&b| b == b'\n') {
+                Some(at) => pending.split_to(at + 1).freeze(),
+                None if pending.len() > 64 * 1024 => pending.split().freeze(),
+                None => continue,
+            }
+        };
+        send_to_all(&ctx, data).await;
+    }
+    if framed {
+        let _ = lines.finish::<FrameError>(|line| codec.encode(line, &mut pending));
+    }
+    if !pending.is_empty() {
+        send_to_all(&ctx, pending.split().freeze()).await;
+    }
+}
+
+async fn send_to_all(ctx: &Context, data: bytes::Bytes) {
+    if data.is_empty() {
+        return;
+    }
+    for member in ctx.hub.members() {
+        // A closed queue means that client just left: nothing to do.
+        let _ = member.tx.send(data.clone()).await;
+    }
+}

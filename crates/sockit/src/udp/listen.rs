@@ -1,0 +1,205 @@
+//! Receiving datagrams with their sender (`recvfrom`), detecting truncation.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use socket2::SockRef;
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+
+use crate::net::error::describe;
+use crate::ui::event;
+use crate::ui::stdio::Output;
+
+/// How `udp listen` treats each datagram.
+#[derive(Debug, Clone)]
+pub struct ListenConfig {
+    /// Receive buffer size: longer datagrams are truncated (and reported).
+    pub buffer: usize,
+    /// Print only the payload bytes, without `[sender] ` and added newline.
+    pub raw: bool,
+    /// Send each datagram back to its sender instead of printing it.
+    pub echo: bool,
+}
+
+impl Default for ListenConfig {
+    fn default() -> Self {
+        ListenConfig {
+            buffer: super::DEFAULT_BUFFER,
+            raw: false,
+            echo: false,
+        }
+    }
+}
+
+/// One received datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datagram {
+    /// The bytes that fitted in the buffer.
+    pub data: Bytes,
+    /// The datagram's real length; more than `data.len()` when it was truncated.
+    pub len: usize,
+    /// Who sent it.
+    pub from: SocketAddr,
+}
+
+impl Datagram {
+    /// True when the datagram was longer than the buffer and lost its tail.
+    pub fn truncated(&self) -> bool {
+        self.len > self.data.len()
+    }
+}
+
+/// Receives one datagram into a buffer of `buffer` bytes.
+///
+/// Uses `recvfrom(..., MSG_TRUNC)`: on Linux the return value is then the datagram's real
+/// length even when the buffer was smaller, so truncation is detected instead of silent.
+pub async fn recv_datagram(
+    socket: &UdpSocket,
+    buf: &mut BytesMut,
+    buffer: usize,
+) -> io::Result<Datagram> {
+    loop {
+        socket.readable().await?;
+        buf.clear();
+        buf.reserve(buffer);
+        let result = socket.try_io(Interest::READABLE, || {
+            let spare = &mut buf.spare_capacity_mut()[..buffer];
+            SockRef::from(socket).recv_from_with_flags(spare, libc::MSG_TRUNC)
+        });
+        match result {
+            Ok((len, from)) => {
+                let got = len.min(buffer);
+                // SAFETY: recvfrom initialised the first `got` bytes of the spare capacity.
+                unsafe { buf.advance_mut(got) };
+                let from = from.as_socket().ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidData, "sender is not an IP address")
+                })?;
+                return Ok(Datagram {
+                    data: buf.split().freeze(),
+                    len,
+                    from,
+                });
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// Serves datagrams on `socket` until `shutdown` completes: prints each with its sender
+/// (or echoes it), and reports truncated ones on stderr.
+pub async fn listen(
+    socket: UdpSocket,
+    config: &ListenConfig,
+    output: &Output,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    tokio::pin!(shutdown);
+    let mut buf = BytesMut::with_capacity(config.buffer);
+    loop {
+        let datagram = tokio::select! {
+            () = &mut shutdown => break,
+            received = recv_datagram(&socket, &mut buf, config.buffer) => match received {
+                Ok(datagram) => datagram,
+                Err(err) if is_transient(&err) => {
+                    // An ICMP error for an earlier echo (the sender left): not ours to die of.
+                    tracing::debug!("recvfrom: {}", describe(&err));
+                    continue;
+                }
+                Err(err) => return Err(err),
+            },
+        };
+        if datagram.truncated() {
+            event(format!(
+                "datagram from {} truncated: {} bytes, buffer {}",
+                datagram.from, datagram.len, config.buffer
+            ));
+        }
+        if config.echo {
+            if datagram.truncated() {
+                continue;
+            }
+            if let Err(err) = socket.send_to(&datagram.data, datagram.from).await {
+                event(format!("echo to {}: {}", datagram.from, describe(&err)));
+            }
+            continue;
+        }
+        output.write(render(&datagram, config.raw)).await;
+    }
+    output.flush().await;
+    Ok(())
+}
+
+/// `[127.0.0.1:40000] hello` plus a newline unless the payload ends with one; or the bare
+/// payload with `raw`.
+pub fn render(datagram: &Datagram, raw: bool) -> Bytes {
+    if raw {
+        return datagram.data.clone();
+    }
+    let prefix = format!("[{}] ", datagram.from);
+    let mut out = BytesMut::with_capacity(prefix.len() + datagram.data.len() + 1);
+    out.extend_from_slice(prefix.as_bytes());
+    out.extend_from_slice(&datagram.data);
+    if datagram.data.last() != Some(&b'\n') {
+        out.put_u8(b'\n');
+    }
+    out.freeze()
+}
+
+fn is_transient(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    ) || matches!(
+        err.raw_os_error(),
+        Some(libc::EHOSTUNREACH | libc::ENETUNREACH)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn truncation_reports_the_real_length() {
+        let rx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        tx.send_to(&[b'x'; 3000], rx.local_addr().unwrap())
+            .await
+            .unwrap();
+        let mut buf = BytesMut::new();
+        let d = recv_datagram(&rx, &mut buf, 1024).await.unwrap();
+        assert_eq!(d.len, 3000);
+        assert_eq!(d.data.len(), 1024);
+        assert!(d.truncated());
+        assert_eq!(d.from, tx.local_addr().unwrap());
+    }
+
+    #[tokio::test]
+    async fn whole_datagrams_are_not_truncated() {
+        let rx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        tx.send_to(b"hello", rx.local_addr().unwrap())
+            .await
+            .unwrap();
+        tx.send_to(b"", rx.local_addr().unwrap()).await.unwrap();
+        let mut buf = BytesMut::new();
+        let d = recv_datagram(&rx, &mut buf, 5).await.unwrap();
+        assert_eq!(
+            (&d.data[..], d.len, d.truncated()),
+            (&b"hello"[..], 5, false)
+        );
+        assert_eq!(
+            &render(&d, false)[..],
+            format!("[{}] hello\n", d.from).as_bytes()
+        );
+        assert_eq!(&render(&d, true)[..], b"hello");
+        let empty = recv_datagram(&rx, &mut buf, 5).await.unwrap();
+        assert_eq!(empty.len, 0);
+    }
+}

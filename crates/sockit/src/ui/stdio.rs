@@ -1,0 +1,275 @@
+//! Stdin and stdout on dedicated threads, with big buffers.
+//!
+//! tokio's own `stdin()`/`stdout()` hand every read and write to the blocking pool and
+//! copy through an intermediate buffer; for a `head -c 4G /dev/zero | sockit ...` pipe that
+//! is the bottleneck. Here one thread per direction does plain blocking `read(2)` /
+//! `write(2)` with 256 KiB buffers and passes `Bytes` over a small channel: no extra copy,
+//! few system calls, and the async side never blocks on a slow terminal or pipe.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use tokio::sync::{mpsc, oneshot};
+
+/// Size of each stdin read.
+pub const STDIN_CHUNK: usize = 256 * 1024;
+
+/// Chunks in flight between the stdin thread and the network (bounded: backpressure).
+const STDIN_QUEUE: usize = 4;
+
+/// Chunks in flight towards stdout (bounded: a slow stdout slows the network reader
+/// down instead of filling memory).
+const STDOUT_QUEUE: usize = 16;
+
+/// A stream of stdin chunks; `None` after end of input, `Some(Err)` on a read error.
+pub type InputChunks = mpsc::Receiver<io::Result<Bytes>>;
+
+/// Starts a thread reading stdin in chunks of up to [`STDIN_CHUNK`] bytes.
+///
+/// The thread is detached: if the program finishes while it is blocked in `read` (a
+/// terminal nobody types into), the process exits anyway.
+pub fn spawn_stdin() -> InputChunks {
+    let (tx, rx) = mpsc::channel(STDIN_QUEUE);
+    let spawned = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || read_loop(libc::STDIN_FILENO, tx));
+    if let Err(err) = spawned {
+        // Without a thread there is no stdin; report it as a read error.
+        let (tx, rx) = mpsc::channel(1);
+        let _ = tx.try_send(Err(err));
+        return rx;
+    }
+    rx
+}
+
+/// An input that is already at its end (for modes that do not read stdin).
+pub fn no_input() -> InputChunks {
+    mpsc::channel(1).1
+}
+
+fn read_loop(fd: RawFd, tx: mpsc::Sender<io::Result<Bytes>>) {
+    grow_pipe(fd);
+    let mut buf = BytesMut::with_capacity(STDIN_CHUNK);
+    loop {
+        // Reuses the allocation once the previous chunk has been written and dropped.
+        buf.reserve(STDIN_CHUNK);
+        match read_into(fd, &mut buf) {
+            Ok(0) => return,
+            Ok(_) => {
+                if tx.blocking_send(Ok(buf.split().freeze())).is_err() {
+                    return;
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => wait_fd(fd, libc::POLLIN),
+            Err(err) => {
+                let _ = tx.blocking_send(Err(err));
+                return;
+            }
+        }
+    }
+}
+
+/// `read(2)` into the spare capacity of `buf`, without zeroing it first.
+fn read_into(fd: RawFd, buf: &mut BytesMut) -> io::Result<usize> {
+    let spare = buf.chunk_mut();
+    let len = spare.len().min(STDIN_CHUNK);
+    // SAFETY: `spare` is valid for writes of `len` bytes; read(2) writes at most `len`.
+    let n = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), len) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    // SAFETY: the kernel initialised the first `n` bytes of the spare capacity.
+    unsafe { buf.advance_mut(n) };
+    Ok(n)
+}
+
+/// Asks for a 1 MiB pipe buffer when `fd` is a pipe (the default is 64 KiB): the writer
+/// on the other side blocks less often and each read returns more. Best effort.
+fn grow_pipe(fd: RawFd) {
+    // SAFETY: fcntl with F_SETPIPE_SZ only reads its integer argument; on a non-pipe it
+    // fails with EBADF/EINVAL and changes nothing.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
+    }
+}
+
+/// Blocks until `fd` is ready for `events` (for descriptors inherited in non-blocking mode).
+fn wait_fd(fd: RawFd, events: libc::c_short) {
+    let mut pfd = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, count 1.
+    unsafe {
+        libc::poll(&mut pfd, 1, 1000);
+    }
+}
+
+enum Msg {
+    Data(Bytes),
+    Flush(oneshot::Sender<()>),
+}
+
+/// A handle for writing data to stdout through the stdout thread. Cheap to clone; each
+/// [`Output::write`] reaches stdout whole, in order, with one `write(2)` when possible.
+#[derive(Clone)]
+pub struct Output {
+    tx: mpsc::Sender<Msg>,
+    closed: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl Output {
+    /// Starts the stdout thread and returns a handle to it.
+    pub fn stdout() -> Output {
+        Output::spawn(libc::STDOUT_FILENO)
+    }
+
+    /// An output that discards everything (for library use and tests).
+    pub fn sink() -> Output {
+        let (tx, mut rx) = mpsc::channel::<Msg>(STDOUT_QUEUE);
+        let _ = std::thread::Builder::new()
+            .name("sink".into())
+            .spawn(move || {
+                while let Some(msg) = rx.blocking_recv() {
+                    if let Msg::Flush(done) = msg {
+                        let _ = done.send(());
+                    }
+                }
+            });
+        Output {
+            tx,
+            closed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn spawn(fd: RawFd) -> Output {
+        let (tx, mut rx) = mpsc::channel::<Msg>(STDOUT_QUEUE);
+        let closed = Arc::new(AtomicBool::new(false));
+        let flag = closed.clone();
+        let _ = std::thread::Builder::new()
+            .name("stdout".into())
+            .spawn(move || {
+                while let Some(msg) = rx.blocking_recv() {
+                    match msg {
+                        Msg::Data(data) => {
+                            if !flag.load(Ordering::Relaxed) && write_all(fd, &data).is_err() {
+                                // EPIPE (`| head`) or a full disk: stop writing, keep
+                                // draining so producers never block on a dead stdout.
+                                flag.store(true, Ordering::Relaxed);
+                            }
+                        }
+                        Msg::Flush(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            });
+        Output { tx, closed }
+    }
+
+    /// Queues `data` for stdout; waits while the queue is full (backpressure).
+    pub async fn write(&self, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        let _ = self.tx.send(Msg::Data(data)).await;
+    }
+
+    /// Queues `data` for stdout from a non-async context.
+    pub fn write_blocking(&self, data: Bytes) {
+        if !data.is_empty() {
+            let _ = self.tx.blocking_send(Msg::Data(data));
+        }
+    }
+
+    /// Waits until everything queued before this call has been written.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// True once stdout has failed (its reader went away): further output is discarded.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+}
+
+/// Writes everything with `write(2)`, retrying on EINTR and waiting on EAGAIN (stdout may
+/// have been left non-blocking by another program sharing the terminal).
+fn write_all(fd: RawFd, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        // SAFETY: `data` is valid for reads of `data.len()` bytes.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            match err.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => {
+                    wait_fd(fd, libc::POLLOUT);
+                    continue;
+                }
+                _ => return Err(err),
+            }
+        }
+        data = &data[n as usize..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, IntoRawFd};
+
+    #[tokio::test]
+    async fn output_writes_in_order_and_flushes() {
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let out = Output::spawn(writer.into_raw_fd());
+        for i in 0..100 {
+            out.write(Bytes::from(format!("{i},"))).await;
+        }
+        out.flush().await;
+        let mut buf = vec![0u8; 4096];
+        let n = reader.read(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).to_string();
+        assert!(text.starts_with("0,1,2,"), "{text}");
+        assert!(text.ends_with("98,99,"), "{text}");
+    }
+
+    #[test]
+    fn read_loop_delivers_everything_then_ends() {
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let fd = reader.into_raw_fd();
+        let (tx, mut rx) = mpsc::channel(4);
+        let thread = std::thread::spawn(move || read_loop(fd, tx));
+        let feeder = std::thread::spawn(move || {
+            std::io::Write::write_all(&mut writer, &vec![7u8; 1 << 20]).unwrap();
+        });
+        let mut total = 0;
+        while let Some(chunk) = rx.blocking_recv() {
+            total += chunk.unwrap().len();
+        }
+        assert_eq!(total, 1 << 20);
+        thread.join().unwrap();
+        feeder.join().unwrap();
+        // SAFETY: the fd came from `into_raw_fd` above and is closed exactly once here.
+        drop(unsafe { std::fs::File::from_raw_fd(fd) });
+    }
+}
