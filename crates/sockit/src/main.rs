@@ -8,7 +8,10 @@ use cli::{Cli, Command};
 use sockit::error::{UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => exit_on_clap_error(err),
+    };
     init_logging(cli.verbose);
     let code = match run(cli) {
         Ok(()) => EXIT_OK,
@@ -19,6 +22,32 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// `--help` and `--version` print as clap formats them; usage errors become one line,
+/// `sockit: invalid value 'abc' for '[ADDR:]PORT': ...`, exit code 2 (like every other
+/// bad-input error).
+fn exit_on_clap_error(err: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => err.exit(),
+        _ => {
+            let text = err.render().to_string();
+            // The first paragraph is the error; the rest is usage and a --help hint.
+            let first: Vec<&str> = text
+                .trim_start()
+                .lines()
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let line = first.join(" ");
+            let line = line.strip_prefix("error: ").unwrap_or(&line);
+            eprintln!("sockit: {line}");
+            std::process::exit(EXIT_USAGE);
+        }
+    }
 }
 
 /// Runs one parsed command to completion.

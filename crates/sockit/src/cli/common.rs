@@ -18,14 +18,14 @@ pub struct SocketArgs {
     ///
     /// Linux doubles the value for its own bookkeeping and reports the double (see -v);
     /// it is capped by net.core.wmem_max.
-    #[arg(long, value_name = "BYTES", value_parser = parse_buffer_size)]
+    #[arg(long, value_name = "BYTES", allow_hyphen_values = true, value_parser = parse_buffer_size)]
     pub sndbuf: Option<usize>,
 
     /// Set SO_RCVBUF, the kernel receive buffer, in bytes (suffixes K, M allowed).
     ///
     /// Set before connect/listen, so it also sizes the TCP window offered in the
     /// handshake. Linux doubles the value; capped by net.core.rmem_max.
-    #[arg(long, value_name = "BYTES", value_parser = parse_buffer_size)]
+    #[arg(long, value_name = "BYTES", allow_hyphen_values = true, value_parser = parse_buffer_size)]
     pub rcvbuf: Option<usize>,
 }
 
@@ -58,7 +58,7 @@ pub struct FrameArgs {
 
     /// Largest message accepted or sent, in bytes (suffixes K, M, G). A longer frame
     /// ends that connection with an error instead of being buffered.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FRAME, value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FRAME, allow_hyphen_values = true, value_parser = parse_size)]
     pub max_frame: usize,
 }
 

@@ -100,7 +100,7 @@ pub struct ConnectArgs {
 
     /// Give up connecting after SECS, and close the connection after SECS without data
     /// in either direction (fractions allowed: 0.5).
-    #[arg(long, short = 'w', value_name = "SECS", value_parser = parse_secs)]
+    #[arg(long, short = 'w', value_name = "SECS", allow_hyphen_values = true, value_parser = parse_secs)]
     pub timeout: Option<Duration>,
 
     #[command(flatten)]

@@ -60,7 +60,7 @@ pub struct UdpListenArgs {
     pub raw: bool,
 
     /// Receive buffer in bytes: longer datagrams are truncated and reported.
-    #[arg(long, value_name = "BYTES", default_value = "65536", value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", default_value = "65536", allow_hyphen_values = true, value_parser = parse_size)]
     pub buffer: usize,
 
     /// Set SO_REUSEPORT: several listeners may share the port.
@@ -91,11 +91,11 @@ pub struct UdpSendArgs {
     pub wait_reply: bool,
 
     /// How long --wait-reply waits, in seconds (fractions allowed).
-    #[arg(long, short = 'w', value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    #[arg(long, short = 'w', value_name = "SECS", default_value = "5", allow_hyphen_values = true, value_parser = parse_secs)]
     pub timeout: Duration,
 
     /// Receive buffer for replies, in bytes.
-    #[arg(long, value_name = "BYTES", default_value = "65536", value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", default_value = "65536", allow_hyphen_values = true, value_parser = parse_size)]
     pub buffer: usize,
 
     #[command(flatten)]
