@@ -69,7 +69,7 @@ pub enum ClientError {
     #[error("read stdin: {}", describe(.0))]
     Stdin(io::Error),
     /// Nothing happened for the idle timeout.
-    #[error("connection to {peer}: idle for {}, giving up", secs(*.idle))]
+    #[error("connection to {peer}: idle timeout: no data for {}", secs(*.idle))]
     Idle {
         /// The server.
         peer: SocketAddr,

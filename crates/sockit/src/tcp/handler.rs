@@ -61,7 +61,7 @@ pub(crate) async fn print_client(
                 return Ok(());
             }
             let multi = ctx.hub.count() > 1;
-            if !framed && !multi && prefixer.is_clear() {
+            if !framed && !multi {
                 // The hot path for bulk data: the read buffer goes to stdout as is.
                 for chunk in batch.drain(..) {
                     prefixer.note_passthrough(&chunk);

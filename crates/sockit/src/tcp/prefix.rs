@@ -1,22 +1,20 @@
 //! Labelling output lines with the client they came from.
 //!
 //! With one client the server's stdout is a transparent pipe (binary-safe, byte-exact).
-//! With several, bytes from different clients would mix mid-line, so each line is
-//! prefixed with its sender, `[127.0.0.1:5555] `, and only whole lines are written: a
-//! partial line waits (up to a limit) for its end.
+//! With several, each line starts with its sender, `[127.0.0.1:5555] `. Data is written
+//! as soon as it arrives, partial lines included (an interactive client typing without a
+//! newline must still be seen), so the prefix goes wherever a line starts.
 
 use bytes::{BufMut, BytesMut};
-
-/// A partial line longer than this is written without waiting for its newline.
-const MAX_PENDING: usize = 64 * 1024;
 
 /// Per-client state for prefixing that client's output lines.
 #[derive(Debug)]
 pub struct LinePrefixer {
     prefix: Vec<u8>,
-    pending: BytesMut,
     /// The last byte written for this client was not a newline.
     mid_line: bool,
+    /// That unfinished line was written with prefixes (several clients connected).
+    prefixed: bool,
 }
 
 impl LinePrefixer {
@@ -24,59 +22,39 @@ impl LinePrefixer {
     pub fn new(prefix: impl Into<Vec<u8>>) -> Self {
         LinePrefixer {
             prefix: prefix.into(),
-            pending: BytesMut::new(),
             mid_line: false,
+            prefixed: false,
         }
-    }
-
-    /// Appends output for `chunk` to `out`: prefixed whole lines when `multi`, the bytes
-    /// unchanged otherwise.
-    pub fn render(&mut self, chunk: &[u8], multi: bool, out: &mut BytesMut) {
-        if !multi {
-            if !self.pending.is_empty() {
-                out.extend_from_slice(&self.pending);
-                self.pending.clear();
-            }
-            out.extend_from_slice(chunk);
-            if let Some(&last) = chunk.last() {
-                self.mid_line = last != b'\n';
-            }
-            return;
-        }
-        let mut rest = chunk;
-        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
-            let (line, tail) = rest.split_at(at + 1);
-            self.start_line(out);
-            out.extend_from_slice(&self.pending);
-            self.pending.clear();
-            out.extend_from_slice(line);
-            self.mid_line = false;
-            rest = tail;
-        }
-        if !rest.is_empty() {
-            self.pending.extend_from_slice(rest);
-            if self.pending.len() > MAX_PENDING {
-                self.start_line(out);
-                out.extend_from_slice(&self.pending);
-                self.pending.clear();
-                self.mid_line = true;
-            }
-        }
-    }
-
-    /// True when no partial line is waiting, so data may bypass [`LinePrefixer::render`].
-    pub fn is_clear(&self) -> bool {
-        self.pending.is_empty()
     }
 
     /// Records that `chunk` was written unchanged (the single-client fast path).
     pub fn note_passthrough(&mut self, chunk: &[u8]) {
         if let Some(&last) = chunk.last() {
             self.mid_line = last != b'\n';
+            self.prefixed = false;
         }
     }
 
-    /// Appends one framed message as one prefixed line.
+    /// Appends output for `chunk` to `out`: the prefix at every line start when `multi`,
+    /// the bytes unchanged otherwise.
+    pub fn render(&mut self, chunk: &[u8], multi: bool, out: &mut BytesMut) {
+        if !multi {
+            out.extend_from_slice(chunk);
+            self.note_passthrough(chunk);
+            return;
+        }
+        out.reserve(chunk.len() + self.prefix.len());
+        for segment in chunk.split_inclusive(|&b| b == b'\n') {
+            if !self.mid_line {
+                out.extend_from_slice(&self.prefix);
+            }
+            out.extend_from_slice(segment);
+            self.mid_line = segment.last() != Some(&b'\n');
+        }
+        self.prefixed = true;
+    }
+
+    /// Appends one framed message as one line, prefixed when `multi`.
     pub fn render_message(&mut self, msg: &[u8], multi: bool, out: &mut BytesMut) {
         if multi {
             out.extend_from_slice(&self.prefix);
@@ -86,23 +64,13 @@ impl LinePrefixer {
         out.put_u8(b'\n');
     }
 
-    /// At the end of the connection: writes a waiting partial line, ended with a newline
-    /// so the next client's output starts on a line of its own.
+    /// At the end of the connection: ends an unfinished prefixed line, so the next
+    /// client's output starts on a line of its own. Raw passthrough is left byte-exact.
     pub fn finish(&mut self, out: &mut BytesMut) {
-        if self.pending.is_empty() {
-            return;
+        if self.mid_line && self.prefixed {
+            out.put_u8(b'\n');
         }
-        self.start_line(out);
-        out.extend_from_slice(&self.pending);
-        out.put_u8(b'\n');
-        self.pending.clear();
         self.mid_line = false;
-    }
-
-    fn start_line(&self, out: &mut BytesMut) {
-        if !self.mid_line {
-            out.extend_from_slice(&self.prefix);
-        }
     }
 }
 
@@ -126,7 +94,7 @@ mod tests {
     }
 
     #[test]
-    fn several_clients_get_whole_prefixed_lines() {
+    fn several_clients_get_prefixed_lines() {
         assert_eq!(
             run(&[(b"he", true), (b"llo\nwor", true), (b"ld\n", true)]),
             "[A] hello\n[A] world\n"
