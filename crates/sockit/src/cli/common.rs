@@ -38,8 +38,14 @@ pub struct TcpOptionArgs {
     pub nodelay: bool,
 
     /// Set SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed; with
-    /// SECS, the idle time before the first probe (TCP_KEEPIDLE).
-    #[arg(long, value_name = "SECS", num_args = 0..=1, value_parser = parse_secs)]
+    /// =SECS (--keepalive=30), the idle time before the first probe (TCP_KEEPIDLE).
+    #[arg(
+        long,
+        value_name = "SECS",
+        num_args = 0..=1,
+        require_equals = true,
+        value_parser = parse_secs
+    )]
     pub keepalive: Option<Option<Duration>>,
 }
 

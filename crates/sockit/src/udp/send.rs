@@ -75,7 +75,7 @@ pub enum SendError {
         source: io::Error,
     },
     /// No reply arrived in time.
-    #[error("no reply from {dest} within {}", secs(*.timeout))]
+    #[error("no reply from {dest}: timed out after {}", secs(*.timeout))]
     NoReply {
         /// The destination.
         dest: SocketAddr,
@@ -94,13 +94,10 @@ pub enum SendError {
 }
 
 impl SendError {
-    /// True for errors in what the user asked for (too big, missing `--broadcast`), as
-    /// opposed to network failures.
+    /// True for errors in the input (a message that cannot fit in a datagram), as
+    /// opposed to failures reported by the network stack.
     pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            SendError::TooBig { .. } | SendError::KernelTooBig { .. } | SendError::Broadcast { .. }
-        )
+        matches!(self, SendError::TooBig { .. })
     }
 }
 
@@ -292,6 +289,5 @@ mod tests {
         let err = socket.send_to(b"x", dest).await.unwrap_err();
         let err = classify(err, dest, 1);
         assert!(err.to_string().contains("add --broadcast"), "{err}");
-        assert!(err.is_usage());
     }
 }
