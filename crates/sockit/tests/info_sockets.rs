@@ -170,8 +170,8 @@ fn buffer_nodelay_and_keepalive_options_reach_the_kernel() {
         "100000",
         "--rcvbuf",
         "120000",
-        "--nodelay",
         "--keepalive",
+        "--nodelay",
         &server.local.to_string(),
     ]);
     server.accepted();
@@ -190,13 +190,33 @@ fn buffer_nodelay_and_keepalive_options_reach_the_kernel() {
 }
 
 #[test]
+fn keepalive_flag_right_before_the_address_is_just_a_flag() {
+    // `--keepalive` is an on/off option in the spec: it must not swallow the address.
+    let server = TcpPeer::listen("127.0.0.1", &[]);
+    let client = Proc::sockit(&[
+        "-v",
+        "tcp",
+        "connect",
+        "--keepalive",
+        &server.local.to_string(),
+    ]);
+    server.accepted();
+    let line = socket_line(&client, &server.local.to_string());
+    let fd = parse_fd(&line).unwrap_or_else(|| panic!("no fd in {line:?}"));
+    let Some(o) = sockopts(client.pid(), fd) else {
+        return;
+    };
+    assert_eq!(o["keepalive"], 1, "SO_KEEPALIVE {o}");
+}
+
+#[test]
 fn listener_options_apply_to_accepted_connections() {
     let server = Proc::sockit(&[
         "-v",
         "tcp",
         "listen",
-        "--nodelay",
         "--keepalive",
+        "--nodelay",
         "--rcvbuf",
         "120000",
         "127.0.0.1:0",

@@ -222,7 +222,9 @@ fn idle_timeout_ends_a_silent_connection_with_exit_1() {
     assert_eq!(code, 1, "{}", client.diag());
     let err = client.stderr.text();
     assert_no_panic(&err);
-    assert!(err.to_lowercase().contains("time"), "{err:?}");
+    let lines = nonempty_lines(&err);
+    assert_eq!(lines.len(), 1, "{err:?}");
+    assert!(lines[0].contains(&server.local.to_string()), "{err:?}");
 }
 
 #[test]

@@ -1038,14 +1038,26 @@ impl UdpPeer {
 }
 
 /// Parses [`PY_UDP_PEER`] stdout lines.
+/// Only complete lines count (a big datagram's line may still be arriving).
 pub fn parse_datagram_lines(text: &str) -> Vec<Datagram> {
-    text.lines()
+    let complete = match text.rfind('\n') {
+        Some(i) => &text[..i],
+        None => return Vec::new(),
+    };
+    complete
+        .split('\n')
         .filter_map(|l| {
             let f: Vec<&str> = l.split(' ').collect();
             if f.len() >= 5 && f[0] == "FROM" && f[2] == "LEN" && f[4] == "HEX" {
+                let data = unhex(f.get(5).copied().unwrap_or(""));
+                assert_eq!(
+                    f[3].parse::<usize>().ok(),
+                    Some(data.len()),
+                    "garbled line {l:?}"
+                );
                 Some(Datagram {
                     from: f[1].to_string(),
-                    data: unhex(f.get(5).copied().unwrap_or("")),
+                    data,
                 })
             } else {
                 None
