@@ -43,3 +43,50 @@ fn demo_sticky_raw_part_comes_before_len32() {
         "raw reads should be shown before len32:\n{text}"
     );
 }
+
+/// Whether `text` has `message {i}` as a whole token for every i in 1..=n.
+fn names_every_message(text: &str, n: usize) -> Result<(), usize> {
+    for i in 1..=n {
+        let needle = format!("message {i}");
+        let whole = text.match_indices(&needle).any(|(at, _)| {
+            !text[at + needle.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        });
+        if !whole {
+            return Err(i);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn demo_sticky_len32_part_shows_every_message_whole() {
+    let out = run_sockit(&["demo", "sticky"], b"");
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = format!("{}\n{}", out.stdout_text(), out.stderr);
+    let part = len32_part(&text);
+    if let Err(i) = names_every_message(part, 20) {
+        panic!("message {i} missing from the len32 part:\n{part}");
+    }
+}
+
+#[test]
+fn demo_sticky_count_option_changes_the_number_of_messages() {
+    let out = run_sockit(&["demo", "sticky", "--count", "7"], b"");
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = format!("{}\n{}", out.stdout_text(), out.stderr);
+    let part = len32_part(&text);
+    assert!(
+        part.split(|c: char| !c.is_ascii_digit()).any(|n| n == "7"),
+        "the len32 part should report 7 messages:\n{part}"
+    );
+    if let Err(i) = names_every_message(part, 7) {
+        panic!("message {i} missing from the len32 part:\n{part}");
+    }
+    assert!(
+        names_every_message(part, 8).is_err(),
+        "more than 7 messages:\n{part}"
+    );
+}

@@ -395,3 +395,69 @@ fn framing_over_ipv6() {
     );
     server.expect_stdout("v6 one\nv6 two\n");
 }
+
+#[test]
+fn connect_rejects_an_oversized_frame_from_the_server_with_exit_1() {
+    let server = TcpPeer::listen("127.0.0.1", &[]);
+    let mut client = Proc::sockit(&[
+        "tcp",
+        "connect",
+        "--frame",
+        "len32",
+        &server.local.to_string(),
+    ]);
+    server.accepted();
+    server.send(&encode("len32", b"fine first"));
+    client.expect_stdout("fine first\n");
+    server.send(&[0xff, 0xff, 0xff, 0xff, b'x', b'y']);
+    let code = client.expect_exit();
+    assert_eq!(code, 1, "{}", client.diag());
+    let err = client.stderr.text();
+    assert_no_panic(&err);
+    assert_eq!(
+        nonempty_lines(&err).len(),
+        1,
+        "one-line message expected: {err:?}"
+    );
+    assert_eq!(client.stdout.text(), "fine first\n");
+}
+
+#[test]
+fn close_mid_frame_does_not_print_a_partial_message() {
+    let mut server = Proc::sockit(&["tcp", "listen", "--frame", "len32", "127.0.0.1:0"]);
+    let addr = server.listening_addr("tcp");
+    let client = TcpPeer::connect(addr, &[]);
+    let mut partial = encode("len32", b"complete");
+    partial.extend_from_slice(&20u32.to_be_bytes());
+    partial.extend_from_slice(b"only half");
+    client.send(&partial);
+    server.expect_stdout("complete\n");
+    client.close();
+    server.expect_stderr_line(&format!("{} closed", client.local));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        server.stdout.text(),
+        "complete\n",
+        "a partial frame is not a message"
+    );
+    assert!(server.is_running());
+}
+
+#[test]
+fn frames_from_several_clients_stay_whole_and_prefixed() {
+    let server = Proc::sockit(&["tcp", "listen", "--frame", "len16", "127.0.0.1:0"]);
+    let addr = server.listening_addr("tcp");
+    let clients: Vec<TcpPeer> = (0..3).map(|_| TcpPeer::connect(addr, &[])).collect();
+    for c in &clients {
+        server.expect_stderr_line(&format!("connection from {}", c.local));
+    }
+    // Interleave one-byte writes from all three clients.
+    for (i, c) in clients.iter().enumerate() {
+        let msgs = vec![format!("client {i} first"), format!("client {i} second")];
+        c.send_slowly(&encode_all("len16", &msgs), 0.002);
+    }
+    for (i, c) in clients.iter().enumerate() {
+        server.expect_stdout(&format!("[{}] client {i} first\n", c.local));
+        server.expect_stdout(&format!("[{}] client {i} second\n", c.local));
+    }
+}
