@@ -461,3 +461,31 @@ fn frames_from_several_clients_stay_whole_and_prefixed() {
         server.expect_stdout(&format!("[{}] client {i} second\n", c.local));
     }
 }
+
+#[test]
+fn default_max_frame_is_16_mib() {
+    let mut server = Proc::sockit(&["tcp", "listen", "--frame", "len32", "127.0.0.1:0"]);
+    let addr = server.listening_addr("tcp");
+    // Exactly 16 MiB is allowed...
+    let ok = TcpPeer::connect(addr, &[]);
+    let mut frame = (16u32 << 20).to_be_bytes().to_vec();
+    frame.resize(4 + (16 << 20), b'k');
+    ok.send(&frame);
+    assert!(
+        server
+            .stdout
+            .wait_for_len((16 << 20) + 1, Duration::from_secs(120)),
+        "a 16 MiB frame must pass\n{}",
+        server.diag()
+    );
+    ok.close();
+    // ...one byte more is not.
+    let big = TcpPeer::connect(addr, &[]);
+    big.send(&((16u32 << 20) + 1).to_be_bytes());
+    assert!(
+        big.wait_eof(TIMEOUT),
+        "16 MiB + 1 must be refused\n{}",
+        server.diag()
+    );
+    assert!(server.is_running());
+}

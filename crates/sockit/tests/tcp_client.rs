@@ -289,3 +289,34 @@ fn binary_data_passes_through_unchanged() {
     assert_eq!(client.expect_exit(), 0);
     assert_eq!(client.stdout.bytes(), all);
 }
+
+#[test]
+fn unreachable_network_is_a_one_line_error_exit_1() {
+    // In a fresh network namespace with only `lo` there is no route to 10.0.0.1: connect
+    // fails at once with ENETUNREACH and no packet leaves the machine.
+    let ns = match NetNs::create("unreach") {
+        Ok(ns) => ns,
+        Err(why) => {
+            skip(&format!("cannot create a network namespace: {why}"));
+            return;
+        }
+    };
+    let out = run_proc(
+        ns.exec(
+            sockit_bin(),
+            &["tcp", "connect", "--timeout", "5", "10.0.0.1:80"],
+        ),
+        b"",
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_no_panic(&out.stderr);
+    let lines = nonempty_lines(&out.stderr);
+    assert_eq!(lines.len(), 1, "{:?}", out.stderr);
+    assert!(lines[0].contains("10.0.0.1:80"), "{:?}", lines[0]);
+    assert!(
+        lines[0].to_lowercase().contains("unreachable"),
+        "{:?}",
+        lines[0]
+    );
+}

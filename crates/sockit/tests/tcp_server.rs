@@ -479,3 +479,65 @@ fn listen_on_host_name_localhost() {
     client.send(b"by name\n");
     p.expect_stdout("by name\n");
 }
+
+#[test]
+fn prefix_stops_when_only_one_client_is_left() {
+    let (server, addr) = listen(&[]);
+    let a = TcpPeer::connect(addr, &[]);
+    let b = TcpPeer::connect(addr, &[]);
+    server.expect_stderr_line(&format!("connection from {}", a.local));
+    server.expect_stderr_line(&format!("connection from {}", b.local));
+    a.send(b"two here\n");
+    server.expect_stdout(&format!("[{}] two here\n", a.local));
+    b.close();
+    server.expect_stderr_line(&format!("{} closed", b.local));
+    let before = server.stdout.len();
+    a.send(b"alone again\n");
+    assert!(
+        server.stdout.wait_for("alone again\n", TIMEOUT),
+        "{}",
+        server.diag()
+    );
+    assert_eq!(
+        server.stdout.text_from(before),
+        "alone again\n",
+        "with one client left, output is raw again"
+    );
+}
+
+/// Twenty clients in one Python process, each on its own thread: connect, send 50 numbered
+/// lines, read its echo, compare. Prints `OK n` or the first mismatch.
+const PY_MANY_ECHO_CLIENTS: &str = r#"
+import socket, sys, threading
+port, n = int(sys.argv[1]), int(sys.argv[2])
+results = [None] * n
+def client(i):
+    try:
+        s = socket.create_connection(('127.0.0.1', port), timeout=30)
+        payload = b''.join(b'client %d line %d\n' % (i, k) for k in range(50))
+        s.sendall(payload)
+        got = b''
+        while len(got) < len(payload):
+            d = s.recv(65536)
+            if not d:
+                break
+            got += d
+        results[i] = 'ok' if got == payload else 'client %d got %r' % (i, got[:80])
+        s.close()
+    except Exception as e:
+        results[i] = 'client %d: %r' % (i, e)
+threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
+for t in threads: t.start()
+for t in threads: t.join(60)
+bad = [r for r in results if r != 'ok']
+print('OK %d' % n if not bad else 'FAIL %s' % bad[:3], flush=True)
+"#;
+
+#[test]
+fn echo_serves_twenty_clients_at_once() {
+    let (mut server, addr) = listen(&["--echo"]);
+    let out = run_python(PY_MANY_ECHO_CLIENTS, &[&addr.port().to_string(), "20"], b"");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout_text().trim(), "OK 20", "{}", server.diag());
+    assert!(server.is_running());
+}

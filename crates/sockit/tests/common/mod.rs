@@ -80,6 +80,62 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// A network namespace of our own (`sockit-test-<pid>-<tag>`, only `lo`, up), deleted on
+/// Drop. Needs root and iproute2; `create` says why when it cannot.
+pub struct NetNs {
+    /// The namespace's name.
+    pub name: String,
+}
+
+impl NetNs {
+    /// Creates the namespace and brings `lo` up.
+    pub fn create(tag: &str) -> Result<NetNs, String> {
+        if !is_root() {
+            return Err("not running as root".into());
+        }
+        if !find_cmd("ip") {
+            return Err("`ip` (iproute2) not installed".into());
+        }
+        let ns = NetNs {
+            name: format!("sockit-test-{}-{tag}", std::process::id()),
+        };
+        run_ip(&["netns", "add", &ns.name])?;
+        run_ip(&["-n", &ns.name, "link", "set", "lo", "up"])?;
+        Ok(ns)
+    }
+
+    /// Starts `prog args` inside the namespace (`ip netns exec` execs it: same pid).
+    pub fn exec(&self, prog: &str, args: &[&str]) -> Proc {
+        let mut v = vec!["netns", "exec", self.name.as_str(), prog];
+        v.extend_from_slice(args);
+        Proc::program("ip", &v)
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = run_ip(&["netns", "del", &self.name]);
+    }
+}
+
+/// Runs `ip ARGS`; the error text on failure.
+pub fn run_ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("ip {}: {e}", args.join(" ")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
 /// A port on 127.0.0.1 that was free a moment ago (for peers that cannot report port 0).
 pub fn free_tcp_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
