@@ -63,31 +63,50 @@ pub async fn recv_datagram(
 ) -> io::Result<Datagram> {
     loop {
         socket.readable().await?;
-        buf.clear();
-        buf.reserve(buffer);
-        let result = socket.try_io(Interest::READABLE, || {
-            let spare = &mut buf.spare_capacity_mut()[..buffer];
-            SockRef::from(socket).recv_from_with_flags(spare, libc::MSG_TRUNC)
-        });
-        match result {
-            Ok((len, from)) => {
-                let got = len.min(buffer);
-                // SAFETY: recvfrom initialised the first `got` bytes of the spare capacity.
-                unsafe { buf.advance_mut(got) };
-                let from = from.as_socket().ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::InvalidData, "sender is not an IP address")
-                })?;
-                return Ok(Datagram {
-                    data: buf.split().freeze(),
-                    len,
-                    from,
-                });
-            }
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(err) => return Err(err),
+        if let Some(datagram) = try_recv_datagram(socket, buf, buffer)? {
+            return Ok(datagram);
         }
     }
 }
+
+/// Receives one datagram if one is queued, without waiting (`Ok(None)` otherwise).
+pub fn try_recv_datagram(
+    socket: &UdpSocket,
+    buf: &mut BytesMut,
+    buffer: usize,
+) -> io::Result<Option<Datagram>> {
+    buf.clear();
+    buf.reserve(buffer);
+    let result = socket.try_io(Interest::READABLE, || {
+        let spare = &mut buf.spare_capacity_mut()[..buffer];
+        SockRef::from(socket).recv_from_with_flags(spare, libc::MSG_TRUNC)
+    });
+    match result {
+        Ok((len, from)) => {
+            let got = len.min(buffer);
+            // SAFETY: recvfrom initialised the first `got` bytes of the spare capacity.
+            unsafe { buf.advance_mut(got) };
+            let from = from.as_socket().ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, "sender is not an IP address")
+            })?;
+            Ok(Some(Datagram {
+                data: buf.split().freeze(),
+                len,
+                from,
+            }))
+        }
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// Datagrams handled per wake-up before output is written: after one blocking receive,
+/// whatever else is already queued is drained without waiting and printed with a single
+/// write, so a burst costs one stdout write instead of one per datagram.
+const BATCH: usize = 256;
+
+/// Output gathered per write, at most.
+const BATCH_BYTES: usize = 256 * 1024;
 
 /// Serves datagrams on `socket` until `shutdown` completes: prints each with its sender
 /// (or echoes it), and reports truncated ones on stderr.
@@ -99,54 +118,82 @@ pub async fn listen(
 ) -> io::Result<()> {
     tokio::pin!(shutdown);
     let mut buf = BytesMut::with_capacity(config.buffer);
+    let mut out = BytesMut::new();
     loop {
-        let datagram = tokio::select! {
+        let first = tokio::select! {
             () = &mut shutdown => break,
-            received = recv_datagram(&socket, &mut buf, config.buffer) => match received {
-                Ok(datagram) => datagram,
+            received = recv_datagram(&socket, &mut buf, config.buffer) => received,
+        };
+        let mut next = Some(first);
+        let mut handled = 0;
+        while let Some(received) = next.take() {
+            match received {
+                Ok(datagram) => handle(&socket, datagram, config, &mut out).await,
                 Err(err) if is_transient(&err) => {
                     // An ICMP error for an earlier echo (the sender left): not ours to die of.
                     tracing::debug!("recvfrom: {}", describe(&err));
-                    continue;
                 }
-                Err(err) => return Err(err),
-            },
-        };
-        if datagram.truncated() {
-            event(format!(
-                "datagram from {} truncated: {} bytes, buffer {}",
-                datagram.from, datagram.len, config.buffer
-            ));
-        }
-        if config.echo {
-            if datagram.truncated() {
-                continue;
+                Err(err) => {
+                    output.write(out.split().freeze()).await;
+                    output.flush().await;
+                    return Err(err);
+                }
             }
-            if let Err(err) = socket.send_to(&datagram.data, datagram.from).await {
-                event(format!("echo to {}: {}", datagram.from, describe(&err)));
+            handled += 1;
+            if handled < BATCH && out.len() < BATCH_BYTES {
+                next = try_recv_datagram(&socket, &mut buf, config.buffer).transpose();
             }
-            continue;
         }
-        output.write(render(&datagram, config.raw)).await;
+        if !out.is_empty() {
+            output.write(out.split().freeze()).await;
+        }
     }
     output.flush().await;
     Ok(())
 }
 
+/// Reports truncation, then echoes the datagram or renders it into `out`.
+async fn handle(socket: &UdpSocket, datagram: Datagram, config: &ListenConfig, out: &mut BytesMut) {
+    if datagram.truncated() {
+        event(format!(
+            "datagram from {} truncated: {} bytes, buffer {}",
+            datagram.from, datagram.len, config.buffer
+        ));
+    }
+    if config.echo {
+        if datagram.truncated() {
+            return;
+        }
+        if let Err(err) = socket.send_to(&datagram.data, datagram.from).await {
+            event(format!("echo to {}: {}", datagram.from, describe(&err)));
+        }
+        return;
+    }
+    render_into(&datagram, config.raw, out);
+}
+
 /// `[127.0.0.1:40000] hello` plus a newline unless the payload ends with one; or the bare
 /// payload with `raw`.
 pub fn render(datagram: &Datagram, raw: bool) -> Bytes {
+    let mut out = BytesMut::new();
+    render_into(datagram, raw, &mut out);
+    out.freeze()
+}
+
+fn render_into(datagram: &Datagram, raw: bool, out: &mut BytesMut) {
     if raw {
-        return datagram.data.clone();
+        out.extend_from_slice(&datagram.data);
+        return;
     }
-    let prefix = format!("[{}] ", datagram.from);
-    let mut out = BytesMut::with_capacity(prefix.len() + datagram.data.len() + 1);
-    out.extend_from_slice(prefix.as_bytes());
+    use std::fmt::Write as _;
+    out.reserve(datagram.data.len() + 50);
+    out.put_u8(b'[');
+    let _ = write!(out, "{}", datagram.from);
+    out.extend_from_slice(b"] ");
     out.extend_from_slice(&datagram.data);
     if datagram.data.last() != Some(&b'\n') {
         out.put_u8(b'\n');
     }
-    out.freeze()
 }
 
 fn is_transient(err: &io::Error) -> bool {

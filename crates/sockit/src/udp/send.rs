@@ -9,7 +9,6 @@ use tokio::net::UdpSocket;
 
 use super::listen::recv_datagram;
 use super::{MAX_DATAGRAM_V4, MAX_DATAGRAM_V6};
-use crate::frame::{FrameError, LineSplitter};
 use crate::net::error::{describe, secs};
 use crate::ui::event;
 use crate::ui::stdio::{InputChunks, Output};
@@ -220,48 +219,42 @@ pub async fn send_messages(
         output.flush().await;
         return result;
     }
-    // Lines longer than any datagram are refused by check_size with the real limit; the
-    // splitter's own bound only stops a newline-free input from growing without end.
-    let mut lines = LineSplitter::new(16 << 20);
-    let mut batch: Vec<Bytes> = Vec::new();
+    // Each line is sent straight from the stdin chunk; only a line split across two
+    // chunks is copied. A line longer than any datagram is refused once it is known to be.
+    let (max, family) = max_datagram(&dest);
+    let mut pending = BytesMut::new();
     let result = async {
         while let Some(chunk) = input.recv().await {
             let chunk = chunk.map_err(SendError::Stdin)?;
-            lines
-                .push::<FrameError>(&chunk, |line| {
-                    batch.push(Bytes::copy_from_slice(line));
-                    Ok(())
-                })
-                .map_err(|err| too_big(err, dest))?;
-            for line in batch.drain(..) {
-                send_one(socket, dest, &line, config, output).await?;
+            let mut rest = &chunk[..];
+            while let Some(at) = rest.iter().position(|&b| b == b'\n') {
+                let line = &rest[..at];
+                if pending.is_empty() {
+                    send_one(socket, dest, line, config, output).await?;
+                } else {
+                    pending.extend_from_slice(line);
+                    let whole = pending.split();
+                    send_one(socket, dest, &whole, config, output).await?;
+                }
+                rest = &rest[at + 1..];
+            }
+            pending.extend_from_slice(rest);
+            if pending.len() > max {
+                return Err(SendError::TooBig {
+                    len: pending.len(),
+                    max,
+                    family,
+                });
             }
         }
-        lines
-            .finish::<FrameError>(|line| {
-                batch.push(Bytes::copy_from_slice(line));
-                Ok(())
-            })
-            .map_err(|err| too_big(err, dest))?;
-        for line in batch.drain(..) {
-            send_one(socket, dest, &line, config, output).await?;
+        if !pending.is_empty() {
+            send_one(socket, dest, &pending, config, output).await?;
         }
         Ok(())
     }
     .await;
     output.flush().await;
     result
-}
-
-fn too_big(err: FrameError, dest: SocketAddr) -> SendError {
-    let (max, family) = max_datagram(&dest);
-    match err {
-        FrameError::MessageTooLong { len, .. } => SendError::TooBig { len, max, family },
-        other => SendError::Io {
-            dest,
-            source: io::Error::other(other.to_string()),
-        },
-    }
 }
 
 #[cfg(test)]
