@@ -21,6 +21,9 @@ pub struct FrameReader<R> {
     codec: FrameCodec,
     buf: BytesMut,
     eof: bool,
+    /// An error found after some good frames of the same batch: those are handed out
+    /// first, the error on the next call.
+    deferred: Option<FrameError>,
 }
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
@@ -31,6 +34,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             codec,
             buf: BytesMut::with_capacity(READ_CHUNK),
             eof: false,
+            deferred: None,
         }
     }
 
@@ -38,22 +42,36 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// stream.
     ///
     /// With [`Framing::Raw`] each "frame" is the data of one read.
+    ///
+    /// When the data holds good frames followed by a bad one, the good frames come first
+    /// and the error with the next call: a peer's last valid messages are not lost.
     pub async fn read_batch(&mut self, frames: &mut Vec<Bytes>) -> Result<(), FrameError> {
+        if let Some(err) = self.deferred.take() {
+            return Err(err);
+        }
+        let start = frames.len();
         loop {
-            while let Some(frame) = self.codec.decode(&mut self.buf)? {
-                frames.push(frame);
+            loop {
+                match self.codec.decode(&mut self.buf) {
+                    Ok(Some(frame)) => frames.push(frame),
+                    Ok(None) => break,
+                    Err(err) => return self.fail(frames.len() > start, err),
+                }
                 if matches!(self.codec.framing(), Framing::Raw) {
                     break;
                 }
             }
-            if !frames.is_empty() {
+            if frames.len() > start {
                 return Ok(());
             }
             if self.eof {
-                while let Some(frame) = self.codec.decode_eof(&mut self.buf)? {
-                    frames.push(frame);
+                loop {
+                    match self.codec.decode_eof(&mut self.buf) {
+                        Ok(Some(frame)) => frames.push(frame),
+                        Ok(None) => return Ok(()),
+                        Err(err) => return self.fail(frames.len() > start, err),
+                    }
                 }
-                return Ok(());
             }
             // `reserve` reuses the allocation once the previous batch's `Bytes` are
             // dropped, so a steady stream does not allocate per read.
@@ -64,8 +82,20 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         }
     }
 
+    fn fail(&mut self, have_frames: bool, err: FrameError) -> Result<(), FrameError> {
+        if have_frames {
+            self.deferred = Some(err);
+            Ok(())
+        } else {
+            Err(err)
+        }
+    }
+
     /// Returns the next frame, or `None` at a clean end of the stream.
     pub async fn read_frame(&mut self) -> Result<Option<Bytes>, FrameError> {
+        if let Some(err) = self.deferred.take() {
+            return Err(err);
+        }
         loop {
             if let Some(frame) = self.codec.decode(&mut self.buf)? {
                 return Ok(Some(frame));
@@ -224,6 +254,22 @@ mod tests {
             got.push(f);
         }
         assert_eq!(got, vec![&b"one"[..], b"two", b"three"]);
+    }
+
+    #[tokio::test]
+    async fn good_frames_before_a_bad_one_are_delivered_first() {
+        let (mut tx, rx) = tokio::io::duplex(64);
+        tx.write_all(b"\x00\x00\x00\x02ok\xff\xff\xff\xff")
+            .await
+            .unwrap();
+        let mut reader = FrameReader::new(rx, FrameCodec::new(&Framing::Len32, 1000));
+        let mut frames = Vec::new();
+        reader.read_batch(&mut frames).await.unwrap();
+        assert_eq!(frames, vec![&b"ok"[..]]);
+        assert!(matches!(
+            reader.read_batch(&mut frames).await,
+            Err(FrameError::TooLong { .. })
+        ));
     }
 
     #[tokio::test]
