@@ -47,12 +47,13 @@ pub fn messages(count: usize) -> Vec<Bytes> {
         .collect()
 }
 
-/// Runs both halves of the demonstration on loopback.
-pub async fn sticky(count: usize) -> io::Result<StickyReport> {
+/// Runs both halves of the demonstration on loopback. With `verbose`, each receiving
+/// socket's attributes are printed on stderr.
+pub async fn sticky(count: usize, verbose: bool) -> io::Result<StickyReport> {
     let sent = messages(count);
 
     let raw_wire: Vec<Bytes> = sent.clone();
-    let (raw_reads, _) = exchange(raw_wire, |mut stream| async move {
+    let (raw_reads, _) = exchange(raw_wire, verbose, |mut stream| async move {
         let mut reads = Vec::new();
         let mut buf = vec![0u8; RECV_SIZE];
         loop {
@@ -72,7 +73,7 @@ pub async fn sticky(count: usize) -> io::Result<StickyReport> {
         codec.encode(msg, &mut wire).map_err(io::Error::other)?;
         framed_wire.push(wire.freeze());
     }
-    let (framed, framed_reads) = exchange(framed_wire, |stream| async move {
+    let (framed, framed_reads) = exchange(framed_wire, verbose, |stream| async move {
         let counter = CountingReader {
             inner: stream,
             reads: 0,
@@ -96,7 +97,11 @@ pub async fn sticky(count: usize) -> io::Result<StickyReport> {
 
 /// Sends each buffer with its own `write`, and runs `receive` on the accepted stream
 /// after [`RECEIVER_DELAY`].
-async fn exchange<F, Fut>(writes: Vec<Bytes>, receive: F) -> io::Result<(Vec<Bytes>, usize)>
+async fn exchange<F, Fut>(
+    writes: Vec<Bytes>,
+    verbose: bool,
+    receive: F,
+) -> io::Result<(Vec<Bytes>, usize)>
 where
     F: FnOnce(TcpStream) -> Fut,
     Fut: std::future::Future<Output = io::Result<(Vec<Bytes>, usize)>>,
@@ -114,6 +119,9 @@ where
         Ok::<(), io::Error>(())
     });
     let (stream, _) = listener.accept().await?;
+    if verbose {
+        crate::ui::event(format!("socket {}", crate::net::SocketInfo::of(&stream)));
+    }
     tokio::time::sleep(RECEIVER_DELAY).await;
     let received = receive(stream).await?;
     sender.await.map_err(io::Error::other)??;
@@ -206,7 +214,7 @@ mod tests {
 
     #[tokio::test]
     async fn framing_recovers_every_message() {
-        let report = sticky(20).await.unwrap();
+        let report = sticky(20, false).await.unwrap();
         assert_eq!(report.framed, report.sent);
         let joined: Vec<u8> = report.raw_reads.iter().flat_map(|r| r.to_vec()).collect();
         let expected: Vec<u8> = report.sent.iter().flat_map(|m| m.to_vec()).collect();

@@ -48,11 +48,11 @@ pub fn info(a: args::InfoArgs, verbose: u8) -> anyhow::Result<()> {
 }
 
 /// Runs a `sockit demo` subcommand.
-pub fn demo(cmd: args::DemoCommand, _verbose: u8) -> anyhow::Result<()> {
+pub fn demo(cmd: args::DemoCommand, verbose: u8) -> anyhow::Result<()> {
     match cmd {
         args::DemoCommand::Sticky(a) => {
             let report = block_on(false, async move {
-                sockit::demo::sticky(a.count as usize)
+                sockit::demo::sticky(a.count as usize, verbose > 0)
                     .await
                     .context("sticky-packet demo on loopback")
             })?;
