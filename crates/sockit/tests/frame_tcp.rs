@@ -489,3 +489,27 @@ fn default_max_frame_is_16_mib() {
     );
     assert!(server.is_running());
 }
+
+#[test]
+fn echo_with_framing_returns_each_message_encoded() {
+    for codec in ["len32", "varint", "null"] {
+        let server = Proc::sockit(&["tcp", "listen", "--echo", "--frame", codec, "127.0.0.1:0"]);
+        let addr = server.listening_addr("tcp");
+        let client = TcpPeer::connect(addr, &[]);
+        let msgs = messages();
+        let wire = encode_all(codec, &msgs);
+        client.send_slowly(&wire, 0.0005);
+        assert!(
+            client.wait_received_len(wire.len(), Duration::from_secs(60)),
+            "{codec}: got {} of {} bytes back\n{}",
+            client.received().len(),
+            wire.len(),
+            server.diag()
+        );
+        assert_eq!(
+            client.received(),
+            wire,
+            "{codec}: echo must re-encode each message"
+        );
+    }
+}

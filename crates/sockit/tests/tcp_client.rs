@@ -320,3 +320,41 @@ fn unreachable_network_is_a_one_line_error_exit_1() {
         lines[0]
     );
 }
+
+#[test]
+fn upload_from_a_regular_file_on_stdin() {
+    let server = TcpPeer::listen("127.0.0.1", &[]);
+    let data: Vec<u8> = (0..5_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let mut file = tempfile::tempfile().unwrap();
+    std::io::Write::write_all(&mut file, &data).unwrap();
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).unwrap();
+    let mut client = Proc::sockit_with_stdin(
+        &["tcp", "connect", &server.local.to_string()],
+        std::process::Stdio::from(file),
+    );
+    server.accepted();
+    assert!(
+        server.wait_eof(Duration::from_secs(60)),
+        "{}",
+        client.diag()
+    );
+    assert!(server.wait_received_len(data.len(), TIMEOUT));
+    assert!(server.received() == data, "uploaded bytes differ");
+    server.close();
+    assert_eq!(client.expect_exit(), 0, "{}", client.diag());
+}
+
+#[test]
+fn stdin_from_dev_null_half_closes_at_once() {
+    let server = TcpPeer::listen("127.0.0.1", &[]);
+    let mut client = Proc::sockit_with_stdin(
+        &["tcp", "connect", &server.local.to_string()],
+        std::process::Stdio::null(),
+    );
+    server.accepted();
+    assert!(server.wait_eof(TIMEOUT), "{}", client.diag());
+    server.send(b"answer to nothing\n");
+    client.expect_stdout("answer to nothing\n");
+    server.close();
+    assert_eq!(client.expect_exit(), 0, "{}", client.diag());
+}

@@ -445,6 +445,36 @@ impl Proc {
         }
     }
 
+    /// Like [`Proc::spawn`], but stdin is `stdin` (a file, /dev/null) instead of a pipe.
+    pub fn spawn_with_stdin(mut cmd: Command, name: impl Into<String>, stdin: Stdio) -> Proc {
+        let name = name.into();
+        cmd.stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let pid = child.id();
+        let stdout = Captured::spawn_reader(child.stdout.take().unwrap());
+        let stderr = Captured::spawn_reader(child.stderr.take().unwrap());
+        Proc {
+            name,
+            child,
+            pid,
+            stdout,
+            stderr,
+            stdin: None,
+            exit: None,
+        }
+    }
+
+    /// Starts the binary under test with `args` and stdin from `stdin`.
+    pub fn sockit_with_stdin(args: &[&str], stdin: Stdio) -> Proc {
+        let mut cmd = Command::new(sockit_bin());
+        cmd.args(args);
+        Proc::spawn_with_stdin(cmd, format!("sockit {}", args.join(" ")), stdin)
+    }
+
     /// Starts the binary under test with `args`.
     pub fn sockit(args: &[&str]) -> Proc {
         let mut cmd = Command::new(sockit_bin());
