@@ -4,7 +4,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_util::codec::Decoder;
 
-use super::{FrameCodec, FrameError, Framing};
+use super::{BufferPool, FrameCodec, FrameError, Framing};
 
 /// How much to ask the kernel for per read: big reads mean few system calls on bulk data.
 pub const READ_CHUNK: usize = 256 * 1024;
@@ -24,18 +24,42 @@ pub struct FrameReader<R> {
     /// An error found after some good frames of the same batch: those are handed out
     /// first, the error on the next call.
     deferred: Option<FrameError>,
+    /// Raw framing hands out each read whole, so reads go straight into pooled buffers.
+    pool: Option<BufferPool>,
 }
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Wraps a reader with a codec.
     pub fn new(reader: R, codec: FrameCodec) -> Self {
+        let raw = !codec.framing().is_framed();
         FrameReader {
             reader,
             codec,
-            buf: BytesMut::with_capacity(READ_CHUNK),
+            buf: if raw {
+                BytesMut::new()
+            } else {
+                BytesMut::with_capacity(READ_CHUNK)
+            },
             eof: false,
             deferred: None,
+            pool: raw.then(|| BufferPool::new(4, 4 * READ_CHUNK, READ_CHUNK / 4)),
         }
+    }
+
+    /// Raw framing: one read, handed out whole (`None` at the end of the stream).
+    async fn read_raw(&mut self) -> Result<Option<Bytes>, FrameError> {
+        let Some(pool) = &mut self.pool else {
+            return Ok(None);
+        };
+        if self.eof {
+            return Ok(None);
+        }
+        let buf = pool.buffer();
+        if self.reader.read_buf(buf).await? == 0 {
+            self.eof = true;
+            return Ok(None);
+        }
+        Ok(Some(buf.split().freeze()))
     }
 
     /// Appends the next frames to `frames`: at least one, or none at a clean end of the
@@ -48,6 +72,12 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub async fn read_batch(&mut self, frames: &mut Vec<Bytes>) -> Result<(), FrameError> {
         if let Some(err) = self.deferred.take() {
             return Err(err);
+        }
+        if self.pool.is_some() {
+            if let Some(chunk) = self.read_raw().await? {
+                frames.push(chunk);
+            }
+            return Ok(());
         }
         let start = frames.len();
         loop {
@@ -95,6 +125,9 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub async fn read_frame(&mut self) -> Result<Option<Bytes>, FrameError> {
         if let Some(err) = self.deferred.take() {
             return Err(err);
+        }
+        if self.pool.is_some() {
+            return self.read_raw().await;
         }
         loop {
             if let Some(frame) = self.codec.decode(&mut self.buf)? {

@@ -22,10 +22,12 @@
 
 mod codec;
 mod io;
+mod pool;
 mod varint;
 
 pub use codec::FrameCodec;
 pub use io::{FrameReader, LineSplitter, READ_CHUNK};
+pub use pool::BufferPool;
 pub use varint::{decode_varint, encode_varint, VarintCodec, MAX_VARINT_LEN};
 
 use std::fmt;

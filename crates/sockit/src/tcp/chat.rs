@@ -23,8 +23,8 @@ pub(crate) async fn chat_client(
     ctx: &Context,
     mut stream: TcpStream,
     peer: SocketAddr,
+    (id, mut queue): (u64, tokio::sync::mpsc::Receiver<Bytes>),
 ) -> Result<(), ConnError> {
-    let (id, mut queue) = ctx.hub.join(peer);
     let name = format!("<user {id}>");
 
     let others: Vec<String> = ctx

@@ -6,6 +6,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 use tokio_util::codec::Encoder;
 
 use super::prefix::LinePrefixer;
@@ -36,8 +37,8 @@ pub(crate) async fn print_client(
     ctx: &Context,
     mut stream: TcpStream,
     peer: SocketAddr,
+    (id, mut queue): (u64, mpsc::Receiver<Bytes>),
 ) -> Result<(), ConnError> {
-    let (id, mut queue) = ctx.hub.join(peer);
     let membership = Membership { ctx, id };
     let (reader, mut writer) = stream.split();
     let framed = ctx.config.framing.is_framed();

@@ -16,6 +16,7 @@ mod handler;
 pub mod hub;
 pub mod prefix;
 pub mod server;
+pub mod splice;
 
-pub use client::{run_client, ClientConfig, ClientError};
+pub use client::{run_client, ClientConfig, ClientError, Input};
 pub use server::{serve, ConnError, Mode, ServerConfig};

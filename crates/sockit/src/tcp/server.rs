@@ -193,15 +193,31 @@ fn is_exhaustion(err: &io::Error) -> bool {
 }
 
 /// Serves one connection and reports how it ended.
+///
+/// The client joins the hub before "connection from" is printed, so whoever reacts to
+/// that event (a test, a script) can count on stdin lines and chat messages reaching it.
 async fn connection(ctx: Arc<Context>, stream: TcpStream, peer: SocketAddr) {
-    event(format!("connection from {peer}"));
-    if ctx.config.verbose {
-        event(format!("socket {}", SocketInfo::of(&stream)));
-    }
+    let announce = |stream: &TcpStream| {
+        event(format!("connection from {peer}"));
+        if ctx.config.verbose {
+            event(format!("socket {}", SocketInfo::of(stream)));
+        }
+    };
     let result = match ctx.config.mode {
-        Mode::Print => handler::print_client(&ctx, stream, peer).await,
-        Mode::Echo => handler::echo_client(&ctx, stream).await,
-        Mode::Chat => chat::chat_client(&ctx, stream, peer).await,
+        Mode::Print => {
+            let member = ctx.hub.join(peer);
+            announce(&stream);
+            handler::print_client(&ctx, stream, peer, member).await
+        }
+        Mode::Echo => {
+            announce(&stream);
+            handler::echo_client(&ctx, stream).await
+        }
+        Mode::Chat => {
+            let member = ctx.hub.join(peer);
+            announce(&stream);
+            chat::chat_client(&ctx, stream, peer, member).await
+        }
     };
     if let Err(err) = result {
         event(format!("{peer}: {err}"));

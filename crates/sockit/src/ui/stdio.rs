@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::frame::BufferPool;
 use tokio::sync::{mpsc, oneshot};
 
 /// Size of each stdin read.
@@ -52,11 +54,11 @@ pub fn no_input() -> InputChunks {
 
 fn read_loop(fd: RawFd, tx: mpsc::Sender<io::Result<Bytes>>) {
     grow_pipe(fd);
-    let mut buf = BytesMut::with_capacity(STDIN_CHUNK);
+    // 1 MiB buffers carved into reads of up to 256 KiB, reused once written.
+    let mut pool = BufferPool::new(4, 4 * STDIN_CHUNK, STDIN_CHUNK / 4);
     loop {
-        // Reuses the allocation once the previous chunk has been written and dropped.
-        buf.reserve(STDIN_CHUNK);
-        match read_into(fd, &mut buf) {
+        let buf = pool.buffer();
+        match read_into(fd, buf) {
             Ok(0) => return,
             Ok(_) => {
                 if tx.blocking_send(Ok(buf.split().freeze())).is_err() {
