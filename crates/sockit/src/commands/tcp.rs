@@ -7,7 +7,7 @@ use sockit::net::addr::{prefer_ipv4, HostPort};
 use sockit::net::error::describe;
 use sockit::net::socket::{tcp_connect, tcp_listener};
 use sockit::net::{SocketInfo, SocketOptions};
-use sockit::tcp::{run_client, serve, ClientConfig, Input, Mode, ServerConfig};
+use sockit::tcp::{run_client, serve, ClientConfig, Mode, ServerConfig};
 use sockit::ui::event;
 use sockit::ui::stdio::{no_input, spawn_stdin, Output};
 use sockit::UsageError;
@@ -167,8 +167,7 @@ fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
                 event(format!("connected to {peer}"));
             }
         }
-        let input = Input::stdin(&config.framing);
-        run_client(stream, input, Output::stdout(), &config).await?;
+        run_client(stream, spawn_stdin(), Output::stdout(), &config).await?;
         Ok(())
     })
 }

@@ -15,7 +15,6 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_util::codec::Encoder;
 
-use super::splice::PipeSource;
 use crate::frame::{FrameCodec, FrameError, FrameReader, Framing, LineSplitter};
 use crate::net::error::{describe, secs};
 use crate::ui::stdio::{InputChunks, Output};
@@ -88,47 +87,16 @@ impl ClientError {
     }
 }
 
-/// Where the client's outgoing data comes from.
-#[derive(Debug)]
-pub enum Input {
-    /// Chunks from a reader thread (any stdin: terminal, file, pipe), or from a library
-    /// caller.
-    Chunks(InputChunks),
-    /// A pipe spliced straight into the socket (raw framing only): no copies through
-    /// user space.
-    Pipe(PipeSource),
-}
-
-impl From<InputChunks> for Input {
-    fn from(chunks: InputChunks) -> Self {
-        Input::Chunks(chunks)
-    }
-}
-
-impl Input {
-    /// The fastest way to read stdin for `framing`: splicing when stdin is a pipe and the
-    /// data is raw, a reader thread otherwise. Must be called inside a tokio runtime.
-    pub fn stdin(framing: &Framing) -> Input {
-        if !framing.is_framed() && std::env::var_os("SOCKIT_NO_SPLICE").is_none() {
-            if let Some(pipe) = PipeSource::stdin() {
-                return Input::Pipe(pipe);
-            }
-        }
-        Input::Chunks(crate::ui::stdio::spawn_stdin())
-    }
-}
-
 /// Runs a client session on a connected stream until the peer closes.
 ///
 /// Data from `input` goes to the socket (framed per `config`); data from the socket goes
 /// to `output`. Returns `Ok` when the peer closes cleanly or stdout goes away.
 pub async fn run_client(
     mut stream: TcpStream,
-    input: impl Into<Input>,
+    mut input: InputChunks,
     output: Output,
     config: &ClientConfig,
 ) -> Result<(), ClientError> {
-    let input = input.into();
     let peer = stream.peer_addr().map_err(|source| ClientError::Io {
         peer: SocketAddr::from(([0, 0, 0, 0], 0)),
         source,
@@ -143,15 +111,6 @@ pub async fn run_client(
         let mut lines = LineSplitter::new(codec.max_frame());
         let mut wire = BytesMut::new();
         let framed = config.framing.is_framed();
-        let mut input = match input {
-            Input::Chunks(chunks) => chunks,
-            Input::Pipe(pipe) => {
-                pipe.splice_to(writer.as_ref(), |_| touch())
-                    .await
-                    .map_err(|source| ClientError::Io { peer, source })?;
-                crate::ui::stdio::no_input()
-            }
-        };
         while let Some(chunk) = input.recv().await {
             let chunk = chunk.map_err(ClientError::Stdin)?;
             touch();

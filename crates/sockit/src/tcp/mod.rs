@@ -16,7 +16,6 @@ mod handler;
 pub mod hub;
 pub mod prefix;
 pub mod server;
-pub mod splice;
 
-pub use client::{run_client, ClientConfig, ClientError, Input};
+pub use client::{run_client, ClientConfig, ClientError};
 pub use server::{serve, ConnError, Mode, ServerConfig};
