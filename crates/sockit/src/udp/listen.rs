@@ -9,6 +9,7 @@ use socket2::SockRef;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
+use super::batch::RecvBatch;
 use crate::net::error::describe;
 use crate::ui::event;
 use crate::ui::stdio::Output;
@@ -100,16 +101,17 @@ pub fn try_recv_datagram(
     }
 }
 
-/// Datagrams handled per wake-up before output is written: after one blocking receive,
-/// whatever else is already queued is drained without waiting and printed with a single
-/// write, so a burst costs one stdout write instead of one per datagram.
-const BATCH: usize = 256;
+/// `recvmmsg` calls per wake-up at most, so output is written at least that often.
+const ROUNDS: usize = 8;
 
 /// Output gathered per write, at most.
 const BATCH_BYTES: usize = 256 * 1024;
 
 /// Serves datagrams on `socket` until `shutdown` completes: prints each with its sender
 /// (or echoes it), and reports truncated ones on stderr.
+///
+/// Each wake-up drains what is queued with `recvmmsg` (many datagrams per system call)
+/// and prints them with one write, so bursts of small datagrams cost little per datagram.
 pub async fn listen(
     socket: UdpSocket,
     config: &ListenConfig,
@@ -117,31 +119,35 @@ pub async fn listen(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     tokio::pin!(shutdown);
-    let mut buf = BytesMut::with_capacity(config.buffer);
+    let mut batch = RecvBatch::new(config.buffer);
     let mut out = BytesMut::new();
     loop {
-        let first = tokio::select! {
+        tokio::select! {
             () = &mut shutdown => break,
-            received = recv_datagram(&socket, &mut buf, config.buffer) => received,
-        };
-        let mut next = Some(first);
-        let mut handled = 0;
-        while let Some(received) = next.take() {
-            match received {
-                Ok(datagram) => handle(&socket, datagram, config, &mut out).await,
+            ready = socket.readable() => ready?,
+        }
+        for _ in 0..ROUNDS {
+            let n = match batch.try_recv(&socket) {
+                Ok(0) => break,
+                Ok(n) => n,
                 Err(err) if is_transient(&err) => {
                     // An ICMP error for an earlier echo (the sender left): not ours to die of.
-                    tracing::debug!("recvfrom: {}", describe(&err));
+                    tracing::debug!("recvmmsg: {}", describe(&err));
+                    continue;
                 }
                 Err(err) => {
                     output.write(out.split().freeze()).await;
                     output.flush().await;
                     return Err(err);
                 }
+            };
+            for i in 0..n {
+                let Some(received) = batch.get(i) else { break };
+                let Some(from) = received.from else { continue };
+                handle(&socket, received.data, received.len, from, config, &mut out).await;
             }
-            handled += 1;
-            if handled < BATCH && out.len() < BATCH_BYTES {
-                next = try_recv_datagram(&socket, &mut buf, config.buffer).transpose();
+            if out.len() >= BATCH_BYTES {
+                break;
             }
         }
         if !out.is_empty() {
@@ -153,45 +159,53 @@ pub async fn listen(
 }
 
 /// Reports truncation, then echoes the datagram or renders it into `out`.
-async fn handle(socket: &UdpSocket, datagram: Datagram, config: &ListenConfig, out: &mut BytesMut) {
-    if datagram.truncated() {
+async fn handle(
+    socket: &UdpSocket,
+    data: &[u8],
+    len: usize,
+    from: SocketAddr,
+    config: &ListenConfig,
+    out: &mut BytesMut,
+) {
+    let truncated = len > data.len();
+    if truncated {
         event(format!(
-            "datagram from {} truncated: {} bytes, buffer {}",
-            datagram.from, datagram.len, config.buffer
+            "datagram from {from} truncated: {len} bytes, buffer {}",
+            config.buffer
         ));
     }
     if config.echo {
-        if datagram.truncated() {
+        if truncated {
             return;
         }
-        if let Err(err) = socket.send_to(&datagram.data, datagram.from).await {
-            event(format!("echo to {}: {}", datagram.from, describe(&err)));
+        if let Err(err) = socket.send_to(data, from).await {
+            event(format!("echo to {from}: {}", describe(&err)));
         }
         return;
     }
-    render_into(&datagram, config.raw, out);
+    render_into(data, from, config.raw, out);
 }
 
 /// `[127.0.0.1:40000] hello` plus a newline unless the payload ends with one; or the bare
 /// payload with `raw`.
 pub fn render(datagram: &Datagram, raw: bool) -> Bytes {
     let mut out = BytesMut::new();
-    render_into(datagram, raw, &mut out);
+    render_into(&datagram.data, datagram.from, raw, &mut out);
     out.freeze()
 }
 
-fn render_into(datagram: &Datagram, raw: bool, out: &mut BytesMut) {
+fn render_into(data: &[u8], from: SocketAddr, raw: bool, out: &mut BytesMut) {
     if raw {
-        out.extend_from_slice(&datagram.data);
+        out.extend_from_slice(data);
         return;
     }
     use std::fmt::Write as _;
-    out.reserve(datagram.data.len() + 50);
+    out.reserve(data.len() + 50);
     out.put_u8(b'[');
-    let _ = write!(out, "{}", datagram.from);
+    let _ = write!(out, "{from}");
     out.extend_from_slice(b"] ");
-    out.extend_from_slice(&datagram.data);
-    if datagram.data.last() != Some(&b'\n') {
+    out.extend_from_slice(data);
+    if data.last() != Some(&b'\n') {
         out.put_u8(b'\n');
     }
 }

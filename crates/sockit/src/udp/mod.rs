@@ -9,6 +9,7 @@
 //!   for a reply, broadcast with `SO_BROADCAST`.
 //! - [`listen`]: `sockit udp listen`: print or echo every datagram with its sender.
 
+pub mod batch;
 pub mod listen;
 pub mod send;
 
