@@ -94,6 +94,20 @@ pub fn write_float<W: Write + ?Sized>(w: &mut W, x: f64) -> fmt::Result {
     // exponent notation when decpt <= -4 or decpt > 16.
     let mut buf = Buf::default();
     write!(buf, "{a:e}")?;
+    // Among the strings of that shortest length, Python (David Gay's dtoa) picks the one
+    // nearest the double, ties to even; Rust's shortest mode can pick the other neighbour
+    // when the last digit is a tie (2**-25 is ...95312e-08 in Python, ...95313e-8 in Rust).
+    // Rust's fixed-precision mode is exact with ties to even, so use it when it reads back.
+    let digits_len = buf
+        .as_str()
+        .split('e')
+        .next()
+        .map_or(0, |m| m.len() - usize::from(m.contains('.')));
+    let mut nearest = Buf::default();
+    write!(nearest, "{:.*e}", digits_len.saturating_sub(1), a)?;
+    if nearest.as_str() != buf.as_str() && nearest.as_str().parse::<f64>() == Ok(a) {
+        buf = nearest;
+    }
     let text = buf.as_str();
     let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
