@@ -65,6 +65,11 @@ impl Struct {
         self.layout.mode
     }
 
+    /// The compiled layout, for the typed record binding.
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
     /// Packs values into a new buffer of exactly [`size`](Self::size) bytes.
     ///
     /// Takes `&[Value]`, `&[ValueRef]`, or a slice of one Rust type such as `&[u32]`.

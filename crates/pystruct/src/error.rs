@@ -43,7 +43,7 @@ pub enum RangeName {
 /// The [`Display`](fmt::Display) text begins with CPython's own message for the same case;
 /// [`Error::kind`] gives the class and [`Error::python_exception`] the exception CPython
 /// raises.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// A character that is not a format character (or a byte order prefix not in first
@@ -156,14 +156,24 @@ pub enum Error {
         /// Fields in the Rust type.
         got: usize,
     },
+    /// A Rust field type does not store its format character exactly
+    /// ([`Struct::typed`](crate::Struct::typed)).
+    TypedField {
+        /// Index of the field.
+        index: usize,
+        /// The Rust type.
+        rust: &'static str,
+        /// The format character.
+        format: u8,
+    },
     /// A value does not convert to the Rust type asked for.
     TypedMismatch {
         /// Index of the value in the record.
         index: usize,
         /// The Rust type asked for.
         expected: &'static str,
-        /// Python repr of the value found.
-        found: String,
+        /// Python type of the value found (`int`, `bool`, `float`, `bytes`), or `missing`.
+        found: &'static str,
     },
 }
 
@@ -190,7 +200,9 @@ impl Error {
             | Error::IterZeroSize
             | Error::IterNotMultiple { .. } => ErrorKind::Buffer,
             Error::OutOfMemory { .. } => ErrorKind::Memory,
-            Error::TypedArity { .. } | Error::TypedMismatch { .. } => ErrorKind::Typed,
+            Error::TypedArity { .. } | Error::TypedMismatch { .. } | Error::TypedField { .. } => {
+                ErrorKind::Typed
+            }
         }
     }
 
@@ -201,7 +213,9 @@ impl Error {
         match self {
             Error::FloatTooLarge { .. } | Error::OutOfMemory { .. } => "OverflowError",
             Error::ZeroPascal => "SystemError",
-            Error::TypedArity { .. } | Error::TypedMismatch { .. } => "TypeError",
+            Error::TypedArity { .. } | Error::TypedMismatch { .. } | Error::TypedField { .. } => {
+                "TypeError"
+            }
             _ => "struct.error",
         }
     }
@@ -335,6 +349,15 @@ impl fmt::Display for Error {
             Error::TypedArity { expected, got } => write!(
                 f,
                 "the format has {expected} values but the Rust type has {got} fields"
+            ),
+            Error::TypedField {
+                index,
+                rust,
+                format,
+            } => write!(
+                f,
+                "field {index}: the Rust type {rust} does not store format character '{}' byte for byte",
+                *format as char
             ),
             Error::TypedMismatch {
                 index,

@@ -119,6 +119,7 @@ pub(crate) struct Code {
 
 impl Code {
     /// Number of values this code takes or gives.
+    #[inline(always)]
     pub(crate) fn values(&self) -> usize {
         match self.kind {
             Kind::Str | Kind::Pascal => 1,
@@ -126,6 +127,10 @@ impl Code {
         }
     }
 }
+
+/// Records with at most this many values get one code per value, so packing and
+/// unpacking dispatch once per value instead of looping over repeat counts.
+const EXPAND_LIMIT: usize = 256;
 
 /// A compiled format: fields, offsets and total size.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,6 +145,8 @@ pub(crate) struct Layout {
     pub len: usize,
     /// Whether a `0p` field is present (it cannot be unpacked).
     pub zero_pascal: bool,
+    /// Byte ranges no field writes (pad bytes and alignment), zeroed when packing.
+    pub gaps: Vec<(usize, usize)>,
 }
 
 /// What a format character means in a mode: its kind (or `None` for a pad byte `x`), its
@@ -277,13 +284,51 @@ pub(crate) fn parse(fmt: &[u8]) -> Result<Layout> {
         }
         size += num * item_size;
     }
+    let gaps = gaps(&codes, size);
+    if len <= EXPAND_LIMIT {
+        codes = expand(codes);
+    }
     Ok(Layout {
         mode,
         codes,
         size,
         len,
         zero_pascal,
+        gaps,
     })
+}
+
+/// Splits every repeated numeric code into one code per value.
+fn expand(codes: Vec<Code>) -> Vec<Code> {
+    let mut out = Vec::with_capacity(codes.len());
+    for code in codes {
+        match code.kind {
+            Kind::Str | Kind::Pascal => out.push(code),
+            kind => out.extend((0..code.count).map(|j| Code {
+                offset: code.offset + j * kind.size(),
+                count: 1,
+                ..code
+            })),
+        }
+    }
+    out
+}
+
+/// The byte ranges of a record that no code writes: pad bytes `x` and native alignment.
+/// (`s` and `p` fields zero their own unused tails.)
+fn gaps(codes: &[Code], size: usize) -> Vec<(usize, usize)> {
+    let mut gaps = Vec::new();
+    let mut covered = 0;
+    for code in codes {
+        if code.offset > covered {
+            gaps.push((covered, code.offset));
+        }
+        covered = covered.max(code.offset + code.kind.size() * code.count);
+    }
+    if size > covered {
+        gaps.push((covered, size));
+    }
+    gaps
 }
 
 #[cfg(test)]

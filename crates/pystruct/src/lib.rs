@@ -23,7 +23,9 @@
 //! field), `bool`, `float` (`f64`) and `bytes`. [`ValueRef`] is the same with borrowed
 //! bytes; `pack` takes any slice of [`AsValueRef`] (`&[Value]`, `&[ValueRef]`, `&[u32]`...).
 //! For Rust callers who know the types, [`Struct::unpack_as`] and [`Struct::pack_as`] go
-//! straight between records and tuples such as `(i32, [u8; 5], f32)`.
+//! straight between records and tuples such as `(i32, [u8; 5], f32)` (converting and
+//! range-checking each value), and [`Struct::typed`] binds a format to a tuple once so
+//! that packing and unpacking are plain loads and stores: the fastest path.
 //!
 //! # Modules
 //!
@@ -43,6 +45,7 @@ mod format;
 mod half;
 pub mod literal;
 mod pack;
+mod record;
 pub mod repr;
 mod typed;
 mod unpack;
@@ -51,6 +54,7 @@ mod value;
 pub use compiled::{IterUnpack, Struct};
 pub use error::{Error, ErrorKind, RangeName, Result};
 pub use format::Mode;
+pub use record::{Field, FieldSpec, Record, Typed};
 pub use typed::{FromRecord, FromValue, IntoRecord};
 pub use unpack::Values;
 pub use value::{AsValueRef, Value, ValueRef};

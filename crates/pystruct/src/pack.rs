@@ -10,7 +10,8 @@ use crate::value::{AsValueRef, ValueRef};
 /// values exactly `layout.len` many (the caller checks both first, to report them in
 /// CPython's order).
 ///
-/// Like CPython, the whole record is zeroed first, so pad bytes and string tails are 0.
+/// Like CPython, every byte of the record is written: pad bytes and string tails are 0.
+#[inline]
 pub(crate) fn pack_record<V: AsValueRef>(
     layout: &Layout,
     out: &mut [u8],
@@ -18,152 +19,275 @@ pub(crate) fn pack_record<V: AsValueRef>(
 ) -> Result<()> {
     debug_assert_eq!(out.len(), layout.size);
     debug_assert_eq!(values.len(), layout.len);
-    out.fill(0);
+    if !layout.gaps.is_empty() {
+        zero_gaps(&layout.gaps, out);
+    }
     let big = layout.mode.is_big_endian();
+    let native = layout.mode.is_native();
     let mut args = values.iter();
     for code in &layout.codes {
-        match code.kind {
-            Kind::Str => {
-                let b = bytes_arg(next(&mut args), code.format)?;
-                let n = b.len().min(code.count);
-                out[code.offset..code.offset + n].copy_from_slice(&b[..n]);
+        if code.count == 1 || matches!(code.kind, Kind::Str | Kind::Pascal) {
+            let v = next(&mut args);
+            if !pack_item(big, native, code, code.offset, out, v) {
+                return Err(item_error(layout.mode, code, v));
             }
-            Kind::Pascal => {
-                let b = bytes_arg(next(&mut args), code.format)?;
-                if code.count == 0 {
-                    // CPython writes a length byte of 0xff just past a 0p field's 0 bytes;
-                    // it shows when later pad bytes or padding are there to keep it.
-                    if let Some(slot) = out.get_mut(code.offset) {
-                        *slot = 0xff;
-                    }
-                    continue;
-                }
-                let n = b.len().min(code.count - 1);
-                out[code.offset + 1..code.offset + 1 + n].copy_from_slice(&b[..n]);
-                out[code.offset] = n.min(255) as u8;
-            }
-            kind => {
-                let size = kind.size();
-                let field = &mut out[code.offset..code.offset + size * code.count];
-                for slot in field.chunks_exact_mut(size) {
-                    pack_item(layout.mode, big, code, slot, next(&mut args))?;
+        } else {
+            let size = code.kind.size();
+            for j in 0..code.count {
+                let v = next(&mut args);
+                if !pack_item(big, native, code, code.offset + j * size, out, v) {
+                    return Err(item_error(layout.mode, code, v));
                 }
             }
         }
     }
+    if layout.zero_pascal {
+        zero_pascal_quirk(layout, out, values);
+    }
     Ok(())
 }
 
+/// CPython packs a `0p` field by writing a length byte of 0xff where its 0 bytes start
+/// (one past its end), after zeroing the record and before the fields that follow. The
+/// byte survives unless a later field starting there writes its first byte; an `s` field
+/// given fewer bytes than its length writes only those (the rest is the earlier zeroing).
+#[cold]
+fn zero_pascal_quirk<V: AsValueRef>(layout: &Layout, out: &mut [u8], values: &[V]) {
+    let mut first_value = Vec::with_capacity(layout.codes.len());
+    let mut n = 0;
+    for code in &layout.codes {
+        first_value.push(n);
+        n += code.values();
+    }
+    for (i, code) in layout.codes.iter().enumerate() {
+        if code.kind != Kind::Pascal || code.count != 0 {
+            continue;
+        }
+        let at = code.offset;
+        let covered = layout.codes[i + 1..]
+            .iter()
+            .zip(&first_value[i + 1..])
+            .take_while(|(later, _)| later.offset == at)
+            .any(|(later, &vi)| match later.kind {
+                Kind::Str => {
+                    let given = match values.get(vi).map(AsValueRef::as_value_ref) {
+                        Some(ValueRef::Bytes(b)) => b.len(),
+                        _ => 0,
+                    };
+                    later.count > 0 && given > 0
+                }
+                Kind::Pascal => later.count > 0,
+                _ => true,
+            });
+        if !covered {
+            if let Some(slot) = out.get_mut(at) {
+                *slot = 0xff;
+            }
+        }
+    }
+}
+
+/// Zeroes the bytes no field writes (pad bytes and alignment), as CPython's `memset`.
+#[inline]
+pub(crate) fn zero_gaps(gaps: &[(usize, usize)], out: &mut [u8]) {
+    for &(start, end) in gaps {
+        if let Some(gap) = out.get_mut(start..end) {
+            if gap.len() <= 16 {
+                copy_small(gap, &[0; 16][..gap.len()]);
+            } else {
+                gap.fill(0);
+            }
+        }
+    }
+}
+
 /// The next value; the caller has checked the count, so running out is impossible, but a
-/// missing value is reported as a count error rather than trusted.
+/// missing value is packed as 0 rather than trusted.
 #[inline(always)]
 fn next<'v, V: AsValueRef + 'v>(args: &mut std::slice::Iter<'v, V>) -> ValueRef<'v> {
     match args.next() {
         Some(v) => v.as_value_ref(),
-        // Unreachable after the count check; packs as an empty bytes object, which every
-        // numeric field rejects with a type error rather than panicking.
-        None => ValueRef::Bytes(&[]),
+        None => ValueRef::Int(0),
     }
 }
 
-/// Packs one numeric, `c` or `?` item into `slot` (exactly its size).
+/// Writes `N` bytes at `at` (always inside `out`: offsets come from the layout).
 #[inline(always)]
-fn pack_item(mode: Mode, big: bool, code: &Code, slot: &mut [u8], v: ValueRef<'_>) -> Result<()> {
-    macro_rules! put {
-        ($x:expr) => {{
-            let x = $x;
-            slot.copy_from_slice(&if big {
-                x.to_be_bytes()
-            } else {
-                x.to_le_bytes()
-            });
+fn put<const N: usize>(out: &mut [u8], at: usize, bytes: [u8; N]) {
+    if let Some(dst) = out.get_mut(at..).and_then(|s| s.first_chunk_mut::<N>()) {
+        *dst = bytes;
+    }
+}
+
+/// Copies `src` into the `len`-byte field at `at`, truncating or zero-padding it.
+///
+/// Short fields (the usual names and tags) are copied with fixed-size moves instead of
+/// calls to `memcpy`/`memset`, which cost more than the copy itself at these sizes.
+#[inline(always)]
+fn put_padded(out: &mut [u8], at: usize, len: usize, src: &[u8]) {
+    let Some(dst) = out.get_mut(at..at + len) else {
+        return;
+    };
+    let n = src.len().min(len);
+    if len <= 16 {
+        let mut field = [0u8; 16];
+        copy_small(&mut field[..n], &src[..n]);
+        copy_small(dst, &field[..len]);
+    } else {
+        dst[..n].copy_from_slice(&src[..n]);
+        dst[n..].fill(0);
+    }
+}
+
+/// `dst.copy_from_slice(src)` for at most 16 bytes, as two overlapping fixed-size moves.
+#[inline(always)]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    let n = src.len().min(dst.len());
+    macro_rules! two {
+        ($k:expr) => {{
+            let head: [u8; $k] = src[..$k].try_into().unwrap_or([0; $k]);
+            let tail: [u8; $k] = src[n - $k..n].try_into().unwrap_or([0; $k]);
+            dst[..$k].copy_from_slice(&head);
+            dst[n - $k..n].copy_from_slice(&tail);
         }};
     }
-    match code.kind {
-        Kind::Char => match v {
-            ValueRef::Bytes([b]) => slot[0] = *b,
-            _ => return Err(Error::CharLength),
-        },
-        Kind::Bool => slot[0] = u8::from(v.is_truthy()),
-        Kind::I8 => slot[0] = int_in(mode, code.format, v, i8::MIN as i128, i8::MAX as i128)? as u8,
-        Kind::U8 => slot[0] = int_in(mode, code.format, v, 0, u8::MAX as i128)? as u8,
-        Kind::I16 => put!(int_in(mode, code.format, v, i16::MIN as i128, i16::MAX as i128)? as i16),
-        Kind::U16 => put!(int_in(mode, code.format, v, 0, u16::MAX as i128)? as u16),
-        Kind::I32 => put!(int_in(mode, code.format, v, i32::MIN as i128, i32::MAX as i128)? as i32),
-        Kind::U32 => put!(int_in(mode, code.format, v, 0, u32::MAX as i128)? as u32),
-        Kind::I64 => put!(int_in(mode, code.format, v, i64::MIN as i128, i64::MAX as i128)? as i64),
-        Kind::U64 => put!(int_in(mode, code.format, v, 0, u64::MAX as i128)? as u64),
-        Kind::Ptr => {
-            // PyLong_AsVoidPtr: negative values as a signed long, others as unsigned.
-            put!(int_in(mode, code.format, v, i64::MIN as i128, u64::MAX as i128)? as u64)
-        }
-        Kind::F16 => {
-            let x = float_arg(v, code.format)?;
-            match half::f64_to_f16_bits(x) {
-                Ok(h) => put!(h),
-                Err(half::Overflow) => return Err(float_overflow(v, code.format)),
-            }
-        }
-        Kind::F32 => {
-            let x = float_arg(v, code.format)?;
-            let y = half::f64_to_f32(x);
-            // Native `f` is a plain C cast; the standard sizes check for overflow.
-            if !mode.is_native() && y.is_infinite() && !x.is_infinite() {
-                return Err(float_overflow(v, code.format));
-            }
-            put!(y.to_bits())
-        }
-        Kind::F64 => put!(float_arg(v, code.format)?.to_bits()),
-        Kind::Str | Kind::Pascal => {
-            return Err(Error::NotBytes {
-                format: code.format,
-            })
-        }
+    match n {
+        0 => {}
+        1 => dst[0] = src[0],
+        2..=3 => two!(2),
+        4..=7 => two!(4),
+        8..=16 => two!(8),
+        _ => dst[..n].copy_from_slice(&src[..n]),
     }
-    Ok(())
 }
 
-/// The integer in `v`, if it is an integer (or bool) within `min..=max`.
+/// The integer in `v` if it is an int (or bool) within `min..=max`.
 #[inline(always)]
-fn int_in(mode: Mode, format: u8, v: ValueRef<'_>, min: i128, max: i128) -> Result<i128> {
+fn int_in(v: ValueRef<'_>, min: i128, max: i128) -> Option<i128> {
     let i = match v {
         ValueRef::Int(i) => i,
         ValueRef::Bool(b) => i128::from(b),
-        ValueRef::Float(_) | ValueRef::Bytes(_) => return Err(Error::NotInteger { format }),
+        ValueRef::Float(_) | ValueRef::Bytes(_) => return None,
     };
-    if i < min || i > max {
-        return Err(range_error(mode, format, i));
-    }
-    Ok(i)
+    (min..=max).contains(&i).then_some(i)
 }
 
 /// The number in `v` as a double, if it is a number.
 #[inline(always)]
-fn float_arg(v: ValueRef<'_>, format: u8) -> Result<f64> {
+fn float_arg(v: ValueRef<'_>) -> Option<f64> {
     match v {
-        ValueRef::Float(f) => Ok(f),
-        ValueRef::Int(i) => Ok(i as f64),
-        ValueRef::Bool(b) => Ok(f64::from(u8::from(b))),
-        ValueRef::Bytes(_) => Err(Error::NotFloat { format }),
+        ValueRef::Float(f) => Some(f),
+        ValueRef::Int(i) => Some(i as f64),
+        ValueRef::Bool(b) => Some(f64::from(u8::from(b))),
+        ValueRef::Bytes(_) => None,
     }
 }
 
-/// The bytes in `v`, if it is bytes.
+/// Packs one item at offset `at` of the record `out`; `false` if the value does not fit
+/// (then [`item_error`] says why). Kept free of error building so the hot loop stays small.
 #[inline(always)]
-fn bytes_arg(v: ValueRef<'_>, format: u8) -> Result<&[u8]> {
-    match v {
-        ValueRef::Bytes(b) => Ok(b),
-        _ => Err(Error::NotBytes { format }),
+fn pack_item(
+    big: bool,
+    native: bool,
+    code: &Code,
+    at: usize,
+    out: &mut [u8],
+    v: ValueRef<'_>,
+) -> bool {
+    macro_rules! put {
+        ($x:expr) => {{
+            let x = $x;
+            put(
+                out,
+                at,
+                if big {
+                    x.to_be_bytes()
+                } else {
+                    x.to_le_bytes()
+                },
+            );
+        }};
     }
+    macro_rules! int {
+        ($t:ty) => {
+            int!($t, <$t>::MIN.into(), <$t>::MAX.into())
+        };
+        ($t:ty, $min:expr, $max:expr) => {
+            match int_in(v, $min, $max) {
+                Some(i) => put!(i as $t),
+                None => return false,
+            }
+        };
+    }
+    match code.kind {
+        Kind::Char => match v {
+            ValueRef::Bytes([b]) => put(out, at, [*b]),
+            _ => return false,
+        },
+        Kind::Bool => put(out, at, [u8::from(v.is_truthy())]),
+        Kind::I8 => int!(i8),
+        Kind::U8 => int!(u8),
+        Kind::I16 => int!(i16),
+        Kind::U16 => int!(u16),
+        Kind::I32 => int!(i32),
+        Kind::U32 => int!(u32),
+        Kind::I64 => int!(i64),
+        Kind::U64 => int!(u64),
+        // PyLong_AsVoidPtr: negative values as a signed long, others as unsigned.
+        Kind::Ptr => int!(u64, i64::MIN.into(), u64::MAX.into()),
+        Kind::F16 => match float_arg(v).map(half::f64_to_f16_bits) {
+            Some(Ok(h)) => put!(h),
+            _ => return false,
+        },
+        Kind::F32 => {
+            let Some(x) = float_arg(v) else { return false };
+            let y = half::f64_to_f32(x);
+            // Native `f` is a plain C cast; the standard sizes check for overflow.
+            if y.is_infinite() && !x.is_infinite() && !native {
+                return false;
+            }
+            put!(y.to_bits())
+        }
+        Kind::F64 => match float_arg(v) {
+            Some(x) => put!(x.to_bits()),
+            None => return false,
+        },
+        Kind::Str => match v {
+            ValueRef::Bytes(b) => put_padded(out, at, code.count, b),
+            _ => return false,
+        },
+        Kind::Pascal => {
+            let ValueRef::Bytes(b) = v else { return false };
+            // A `0p` field writes nothing here; see `zero_pascal_quirk`.
+            if code.count > 0 {
+                let n = b.len().min(code.count - 1);
+                put(out, at, [n.min(255) as u8]);
+                put_padded(out, at + 1, code.count - 1, &b[..n]);
+            }
+        }
+    }
+    true
 }
 
-/// CPython turns any `OverflowError` raised while packing an `int` into
-/// `struct.error("int too large to convert")`; from a float it stays an `OverflowError`.
+/// Why `v` could not be packed by `code`, with CPython's message.
 #[cold]
-fn float_overflow(v: ValueRef<'_>, format: u8) -> Error {
-    match v {
-        ValueRef::Int(_) | ValueRef::Bool(_) => Error::IntTooLarge { format },
-        _ => Error::FloatTooLarge { format },
+#[inline(never)]
+fn item_error(mode: Mode, code: &Code, v: ValueRef<'_>) -> Error {
+    let format = code.format;
+    match code.kind {
+        Kind::Char => Error::CharLength,
+        Kind::Str | Kind::Pascal => Error::NotBytes { format },
+        Kind::F16 | Kind::F32 | Kind::F64 => match v {
+            ValueRef::Bytes(_) => Error::NotFloat { format },
+            // CPython turns any OverflowError raised while packing an int into
+            // struct.error("int too large to convert"); from a float it stays OverflowError.
+            ValueRef::Int(_) | ValueRef::Bool(_) => Error::IntTooLarge { format },
+            ValueRef::Float(_) => Error::FloatTooLarge { format },
+        },
+        _ => match v {
+            ValueRef::Int(i) => range_error(mode, format, i),
+            _ => Error::NotInteger { format },
+        },
     }
 }
 

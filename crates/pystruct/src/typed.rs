@@ -165,8 +165,8 @@ fn mismatch<'a, T: FromValue<'a>>(index: usize, v: Option<ValueRef<'a>>) -> Erro
         index,
         expected: T::NAME,
         found: match v {
-            Some(v) => v.to_string(),
-            None => "missing".to_string(),
+            Some(v) => v.type_name(),
+            None => "missing",
         },
     }
 }

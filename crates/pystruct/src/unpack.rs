@@ -74,26 +74,24 @@ pub(crate) fn to_vec(layout: &Layout, rec: &[u8]) -> Vec<Value> {
 /// the record.
 #[derive(Clone, Debug)]
 pub struct Values<'a> {
-    codes: &'a [Code],
+    codes: std::slice::Iter<'a, Code>,
     rec: &'a [u8],
     big: bool,
-    /// Index of the current code in `codes`.
-    code: usize,
-    /// Index of the next item within the current code.
-    item: usize,
+    /// The code being repeated (only for layouts too long to expand), and its next item.
+    run: Option<(&'a Code, usize)>,
     /// Values not yet yielded.
     remaining: usize,
 }
 
 impl<'a> Values<'a> {
     /// Iterates over the record `rec`, which must be exactly `layout.size` bytes.
+    #[inline]
     pub(crate) fn new(layout: &'a Layout, rec: &'a [u8]) -> Values<'a> {
         Values {
-            codes: &layout.codes,
+            codes: layout.codes.iter(),
             rec,
             big: layout.mode.is_big_endian(),
-            code: 0,
-            item: 0,
+            run: None,
             remaining: layout.len,
         }
     }
@@ -104,17 +102,20 @@ impl<'a> Iterator for Values<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<ValueRef<'a>> {
-        let code = self.codes.get(self.code)?;
-        let v = item(code, self.big, self.rec, self.item);
-        self.item += 1;
-        if self.item == code.values() {
-            self.code += 1;
-            self.item = 0;
+        if let Some((code, j)) = self.run {
+            self.run = (j + 1 < code.count).then_some((code, j + 1));
+            self.remaining -= 1;
+            return Some(item(code, self.big, self.rec, j));
+        }
+        let code = self.codes.next()?;
+        if code.values() > 1 {
+            self.run = Some((code, 1));
         }
         self.remaining -= 1;
-        Some(v)
+        Some(item(code, self.big, self.rec, 0))
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.remaining, Some(self.remaining))
     }

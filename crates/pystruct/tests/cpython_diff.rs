@@ -584,6 +584,29 @@ fn edge_cases(rng: &mut Rng, ints: &[i128], floats: &[f64], out: &mut Vec<Case>)
             vec![Value::Int(1), Value::from(b"abc"), Value::Int(2)],
         ));
     }
+    for f in [
+        "0p2s", "0p0s", "0p0p", "0p3p", "0p1p", "0p0s2s", "@b0p2s", "0p 0x 2s", "2s0p",
+    ] {
+        for (a, b) in [
+            (&b""[..], &b""[..]),
+            (b"", b"a"),
+            (b"a", b""),
+            (b"ab", b"abc"),
+        ] {
+            out.push(Case::Pack(
+                f.as_bytes().to_vec(),
+                vec![Value::from(a), Value::from(b)],
+            ));
+            let mut buf = rng.bytes(6);
+            buf[0] = 0x55;
+            out.push(Case::PackInto(
+                f.as_bytes().to_vec(),
+                buf,
+                0,
+                vec![Value::from(a), Value::from(b)],
+            ));
+        }
+    }
     for f in ["0p", "0px", "x0p", "0pB", "@b0pi", "0p0p"] {
         out.push(Case::Unpack(
             f.as_bytes().to_vec(),
