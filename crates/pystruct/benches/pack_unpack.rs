@@ -85,59 +85,11 @@ fn bench(c: &mut Criterion) {
         });
     }
 
-    // The typed fast path, where the record has a natural Rust type.
-    let st = Struct::new("i5sf").expect("valid");
-    let data = st.pack_as(&(1i32, b"zhang", 1.75f32)).expect("packs");
-    let mut buf = vec![0u8; st.size()];
-    c.bench_function("pack_into_as/i5sf", |b| {
-        b.iter(|| {
-            st.pack_into_as(
-                black_box(&mut buf),
-                0,
-                black_box(&(1i32, b"zhang", 1.75f32)),
-            )
-            .expect("packs")
-        })
-    });
-    c.bench_function("unpack_as/i5sf", |b| {
-        b.iter(|| {
-            st.unpack_as::<(i32, [u8; 5], f32)>(black_box(&data))
-                .expect("unpacks")
-        })
-    });
-    let st = Struct::new("<IHHQ").expect("valid");
-    let data = st
-        .pack_as(&(0xdead_beefu32, 1u16, 2u16, 1u64 << 40))
-        .expect("packs");
-    let mut buf = vec![0u8; st.size()];
-    c.bench_function("pack_into_as/<IHHQ", |b| {
-        b.iter(|| {
-            st.pack_into_as(
-                black_box(&mut buf),
-                0,
-                black_box(&(0xdead_beefu32, 1u16, 2u16, 1u64 << 40)),
-            )
-            .expect("packs")
-        })
-    });
-    c.bench_function("unpack_as/<IHHQ", |b| {
-        b.iter(|| {
-            st.unpack_as::<(u32, u16, u16, u64)>(black_box(&data))
-                .expect("unpacks")
-        })
-    });
-    let st = Struct::new("!I").expect("valid");
-    let data = st.pack_as(&(1500u32,)).expect("packs");
-    let mut buf = [0u8; 4];
-    c.bench_function("pack_into_as/!I", |b| {
-        b.iter(|| {
-            st.pack_into_as(black_box(&mut buf), 0, black_box(&(1500u32,)))
-                .expect("packs")
-        })
-    });
-    c.bench_function("unpack_as/!I", |b| {
-        b.iter(|| st.unpack_as::<(u32,)>(black_box(&data)).expect("unpacks"))
-    });
+    // The typed paths, where the record has a natural Rust type: `Typed` (checked once,
+    // then plain loads and stores) and `unpack_as`/`pack_into_as` (checked per value).
+    typed(c, "i5sf", (1i32, *b"zhang", 1.75f32));
+    typed(c, "<IHHQ", (0xdead_beefu32, 1u16, 2u16, 1u64 << 40));
+    typed(c, "!I", (1500u32,));
     let st = Struct::new(REC32).expect("valid");
     let values = &cases[3].values;
     let data = st.pack(values).expect("packs");
@@ -148,6 +100,36 @@ fn bench(c: &mut Criterion) {
             })
             .expect("unpacks")
         })
+    });
+}
+
+/// Benchmarks `Typed` and the converting typed path for one format and record.
+fn typed<T>(c: &mut Criterion, fmt: &str, record: T)
+where
+    T: pystruct::Record + pystruct::IntoRecord + for<'a> pystruct::FromRecord<'a> + Clone,
+{
+    let st = Struct::new(fmt).expect("valid");
+    let typed = st.typed::<T>().expect("the tuple fits the format");
+    let data = typed.pack(&record).expect("packs");
+    let mut buf = vec![0u8; st.size()];
+    c.bench_function(&format!("typed_pack_into/{fmt}"), |b| {
+        b.iter(|| {
+            typed
+                .pack_into(black_box(&mut buf), 0, black_box(&record))
+                .expect("packs")
+        })
+    });
+    c.bench_function(&format!("typed_unpack/{fmt}"), |b| {
+        b.iter(|| typed.unpack(black_box(&data)).expect("unpacks"))
+    });
+    c.bench_function(&format!("pack_into_as/{fmt}"), |b| {
+        b.iter(|| {
+            st.pack_into_as(black_box(&mut buf), 0, black_box(&record))
+                .expect("packs")
+        })
+    });
+    c.bench_function(&format!("unpack_as/{fmt}"), |b| {
+        b.iter(|| st.unpack_as::<T>(black_box(&data)).expect("unpacks"))
     });
 }
 

@@ -160,6 +160,41 @@ mod tests {
     }
 
     #[test]
+    fn typed_records_match_dynamic_packing() {
+        let st = Struct::new("@b i5s?d").unwrap();
+        let typed = st.typed::<(i8, i32, [u8; 5], bool, f64)>().unwrap();
+        let rec = (-1i8, 7i32, *b"zhang", true, -0.5f64);
+        let dynamic = st.pack_as(&rec).unwrap();
+        assert_eq!(typed.pack(&rec).unwrap(), dynamic);
+        let mut buf = [0xaau8; 40];
+        typed.pack_into(&mut buf, 3, &rec).unwrap();
+        assert_eq!(&buf[3..3 + st.size()], &dynamic[..]);
+        assert_eq!(buf[2], 0xaa);
+        assert_eq!(typed.unpack(&dynamic).unwrap(), rec);
+        assert_eq!(typed.unpack_from(&buf, 3).unwrap(), rec);
+        assert!(matches!(typed.unpack(&buf), Err(Error::UnpackSize { .. })));
+    }
+
+    #[test]
+    fn typed_records_refuse_inexact_types() {
+        let st = Struct::new("<iq5s").unwrap();
+        assert!(matches!(
+            st.typed::<(i32, i32, [u8; 5])>(),
+            Err(Error::TypedField { index: 1, .. })
+        ));
+        assert!(matches!(
+            st.typed::<(i32, i64, [u8; 4])>(),
+            Err(Error::TypedField { index: 2, .. })
+        ));
+        assert!(matches!(
+            st.typed::<(i32, i64)>(),
+            Err(Error::TypedArity { .. })
+        ));
+        assert!(st.typed::<(i32, i64, [u8; 5])>().is_ok());
+        assert!(Struct::new("<8H").unwrap().typed::<[u16; 8]>().is_ok());
+    }
+
+    #[test]
     fn huge_records_fail_without_aborting() {
         let st = Struct::new("9223372036854775807s").unwrap();
         assert!(matches!(

@@ -22,27 +22,46 @@ pub(crate) fn pack_record<V: AsValueRef>(
     if !layout.gaps.is_empty() {
         zero_gaps(&layout.gaps, out);
     }
-    let big = layout.mode.is_big_endian();
-    let native = layout.mode.is_native();
-    let mut args = values.iter();
-    for code in &layout.codes {
-        if code.count == 1 || matches!(code.kind, Kind::Str | Kind::Pascal) {
-            let v = next(&mut args);
-            if !pack_item(big, native, code, code.offset, out, v) {
-                return Err(item_error(layout.mode, code, v));
-            }
-        } else {
-            let size = code.kind.size();
-            for j in 0..code.count {
-                let v = next(&mut args);
-                if !pack_item(big, native, code, code.offset + j * size, out, v) {
-                    return Err(item_error(layout.mode, code, v));
-                }
-            }
-        }
+    if layout.mode.is_big_endian() {
+        pack_codes::<true, V>(layout, out, values)?;
+    } else {
+        pack_codes::<false, V>(layout, out, values)?;
     }
     if layout.zero_pascal {
         zero_pascal_quirk(layout, out, values);
+    }
+    Ok(())
+}
+
+/// Packs every code; `BIG` is the byte order, fixed per layout so the per-value code
+/// has no byte order branch.
+#[inline(always)]
+fn pack_codes<const BIG: bool, V: AsValueRef>(
+    layout: &Layout,
+    out: &mut [u8],
+    values: &[V],
+) -> Result<()> {
+    let native = layout.mode.is_native();
+    if layout.codes.len() == values.len() {
+        // One code per value (short records are compiled that way): a single flat loop.
+        for (code, v) in layout.codes.iter().zip(values) {
+            let v = v.as_value_ref();
+            if !pack_item::<BIG>(native, code, code.offset, out, v) {
+                return Err(item_error(layout.mode, code, v));
+            }
+        }
+        return Ok(());
+    }
+    let mut args = values.iter();
+    for code in &layout.codes {
+        let reps = code.values();
+        let size = code.kind.size();
+        for j in 0..reps {
+            let v = next(&mut args);
+            if !pack_item::<BIG>(native, code, code.offset + j * size, out, v) {
+                return Err(item_error(layout.mode, code, v));
+            }
+        }
     }
     Ok(())
 }
@@ -169,7 +188,8 @@ fn int_in(v: ValueRef<'_>, min: i128, max: i128) -> Option<i128> {
         ValueRef::Bool(b) => i128::from(b),
         ValueRef::Float(_) | ValueRef::Bytes(_) => return None,
     };
-    (min..=max).contains(&i).then_some(i)
+    // One unsigned comparison instead of two signed ones.
+    (i.wrapping_sub(min) as u128 <= max.wrapping_sub(min) as u128).then_some(i)
 }
 
 /// The number in `v` as a double, if it is a number.
@@ -186,8 +206,7 @@ fn float_arg(v: ValueRef<'_>) -> Option<f64> {
 /// Packs one item at offset `at` of the record `out`; `false` if the value does not fit
 /// (then [`item_error`] says why). Kept free of error building so the hot loop stays small.
 #[inline(always)]
-fn pack_item(
-    big: bool,
+fn pack_item<const BIG: bool>(
     native: bool,
     code: &Code,
     at: usize,
@@ -200,7 +219,7 @@ fn pack_item(
             put(
                 out,
                 at,
-                if big {
+                if BIG {
                     x.to_be_bytes()
                 } else {
                     x.to_le_bytes()
