@@ -51,27 +51,30 @@ pub trait Field: Sized {
     /// Whether this type stores the field `spec` exactly.
     fn fits(spec: FieldSpec) -> bool;
 
-    /// Reads the field at `at` (the caller guarantees it is inside `rec`).
-    fn read(rec: &[u8], at: usize, big: bool) -> Self;
+    /// Reads the field at `at` (the caller guarantees it is inside `rec`), big-endian if
+    /// `BIG`.
+    fn read<const BIG: bool>(rec: &[u8], at: usize) -> Self;
 
-    /// Writes the field at `at` (the caller guarantees it is inside `out`).
-    fn write(&self, out: &mut [u8], at: usize, big: bool);
+    /// Writes the field at `at` (the caller guarantees it is inside `out`), big-endian if
+    /// `BIG`.
+    fn write<const BIG: bool>(&self, out: &mut [u8], at: usize);
 }
 
 /// Reads `N` bytes at `at`, or zeros if out of bounds (never, by construction).
 #[inline(always)]
 fn get<const N: usize>(rec: &[u8], at: usize) -> [u8; N] {
-    rec.get(at..)
-        .and_then(|s| s.first_chunk::<N>())
-        .copied()
-        .unwrap_or([0; N])
+    let mut raw = [0; N];
+    if let Some(src) = rec.get(at..at.wrapping_add(N)) {
+        raw.copy_from_slice(src);
+    }
+    raw
 }
 
 /// Writes `N` bytes at `at`, if in bounds (always, by construction).
 #[inline(always)]
 fn put<const N: usize>(out: &mut [u8], at: usize, bytes: [u8; N]) {
-    if let Some(dst) = out.get_mut(at..).and_then(|s| s.first_chunk_mut::<N>()) {
-        *dst = bytes;
+    if let Some(dst) = out.get_mut(at..at.wrapping_add(N)) {
+        dst.copy_from_slice(&bytes);
     }
 }
 
@@ -84,13 +87,13 @@ macro_rules! number_field {
                 matches!(spec.kind, $($kind)|+)
             }
             #[inline(always)]
-            fn read(rec: &[u8], at: usize, big: bool) -> $t {
+            fn read<const BIG: bool>(rec: &[u8], at: usize) -> $t {
                 let raw = get(rec, at);
-                if big { <$t>::from_be_bytes(raw) } else { <$t>::from_le_bytes(raw) }
+                if BIG { <$t>::from_be_bytes(raw) } else { <$t>::from_le_bytes(raw) }
             }
             #[inline(always)]
-            fn write(&self, out: &mut [u8], at: usize, big: bool) {
-                put(out, at, if big { self.to_be_bytes() } else { self.to_le_bytes() });
+            fn write<const BIG: bool>(&self, out: &mut [u8], at: usize) {
+                put(out, at, if BIG { self.to_be_bytes() } else { self.to_le_bytes() });
             }
         }
     };
@@ -114,11 +117,11 @@ impl Field for bool {
         spec.kind == Kind::Bool
     }
     #[inline(always)]
-    fn read(rec: &[u8], at: usize, _big: bool) -> bool {
+    fn read<const BIG: bool>(rec: &[u8], at: usize) -> bool {
         get::<1>(rec, at)[0] != 0
     }
     #[inline(always)]
-    fn write(&self, out: &mut [u8], at: usize, _big: bool) {
+    fn write<const BIG: bool>(&self, out: &mut [u8], at: usize) {
         put(out, at, [u8::from(*self)]);
     }
 }
@@ -130,11 +133,11 @@ impl<const N: usize> Field for [u8; N] {
         spec.kind == Kind::Str && spec.len == N
     }
     #[inline(always)]
-    fn read(rec: &[u8], at: usize, _big: bool) -> [u8; N] {
+    fn read<const BIG: bool>(rec: &[u8], at: usize) -> [u8; N] {
         get(rec, at)
     }
     #[inline(always)]
-    fn write(&self, out: &mut [u8], at: usize, _big: bool) {
+    fn write<const BIG: bool>(&self, out: &mut [u8], at: usize) {
         put(out, at, *self);
     }
 }
@@ -146,10 +149,10 @@ pub trait Record: Sized {
     fn check(specs: &[FieldSpec]) -> std::result::Result<Option<(usize, &'static str)>, usize>;
 
     /// Reads the record; `offsets` has one entry per field, all inside `rec`.
-    fn read(rec: &[u8], offsets: &[usize], big: bool) -> Self;
+    fn read<const BIG: bool>(rec: &[u8], offsets: &[usize]) -> Self;
 
     /// Writes the record; `offsets` has one entry per field, all inside `out`.
-    fn write(&self, out: &mut [u8], offsets: &[usize], big: bool);
+    fn write<const BIG: bool>(&self, out: &mut [u8], offsets: &[usize]);
 }
 
 /// The offset of field `i` (always present: the arity was checked).
@@ -171,12 +174,12 @@ macro_rules! tuple_record {
                 Ok(None)
             }
             #[inline(always)]
-            fn read(rec: &[u8], offsets: &[usize], big: bool) -> Self {
-                ($($T::read(rec, offset(offsets, $i), big),)+)
+            fn read<const BIG: bool>(rec: &[u8], offsets: &[usize]) -> Self {
+                ($($T::read::<BIG>(rec, offset(offsets, $i)),)+)
             }
             #[inline(always)]
-            fn write(&self, out: &mut [u8], offsets: &[usize], big: bool) {
-                $(self.$i.write(out, offset(offsets, $i), big);)+
+            fn write<const BIG: bool>(&self, out: &mut [u8], offsets: &[usize]) {
+                $(self.$i.write::<BIG>(out, offset(offsets, $i));)+
             }
         }
     };
@@ -206,17 +209,17 @@ impl<T: Field + Copy + Default, const N: usize> Record for [T; N] {
             .map(|i| (i, T::NAME)))
     }
     #[inline]
-    fn read(rec: &[u8], offsets: &[usize], big: bool) -> Self {
+    fn read<const BIG: bool>(rec: &[u8], offsets: &[usize]) -> Self {
         let mut out = [T::default(); N];
         for (slot, &at) in out.iter_mut().zip(offsets) {
-            *slot = T::read(rec, at, big);
+            *slot = T::read::<BIG>(rec, at);
         }
         out
     }
     #[inline]
-    fn write(&self, out: &mut [u8], offsets: &[usize], big: bool) {
+    fn write<const BIG: bool>(&self, out: &mut [u8], offsets: &[usize]) {
         for (v, &at) in self.iter().zip(offsets) {
-            v.write(out, at, big);
+            v.write::<BIG>(out, at);
         }
     }
 }
@@ -297,7 +300,7 @@ impl<T: Record> Typed<T> {
         if !self.gaps.is_empty() {
             crate::pack::zero_gaps(&self.gaps, out);
         }
-        record.write(out, &self.offsets, self.big);
+        self.write(record, out);
         Ok(())
     }
 
@@ -307,7 +310,7 @@ impl<T: Record> Typed<T> {
         out.try_reserve_exact(self.size)
             .map_err(|_| Error::OutOfMemory { size: self.size })?;
         out.resize(self.size, 0);
-        record.write(&mut out, &self.offsets, self.big);
+        self.write(record, &mut out);
         Ok(out)
     }
 
@@ -320,22 +323,40 @@ impl<T: Record> Typed<T> {
                 got: buf.len(),
             });
         }
-        Ok(T::read(buf, &self.offsets, self.big))
+        Ok(self.read(buf))
     }
 
     /// Unpacks the record at `offset` in `buf` (the buffer may be longer).
     #[inline]
     pub fn unpack_from(&self, buf: &[u8], offset: usize) -> Result<T> {
         match offset.checked_add(self.size) {
-            Some(end) if end <= buf.len() => {
-                Ok(T::read(&buf[offset..end], &self.offsets, self.big))
-            }
+            Some(end) if end <= buf.len() => Ok(self.read(&buf[offset..end])),
             _ => Err(Error::BufferTooSmall {
                 op: "unpack_from",
                 size: self.size,
                 offset,
                 len: buf.len(),
             }),
+        }
+    }
+}
+
+impl<T: Record> Typed<T> {
+    #[inline(always)]
+    fn read(&self, rec: &[u8]) -> T {
+        if self.big {
+            T::read::<true>(rec, &self.offsets)
+        } else {
+            T::read::<false>(rec, &self.offsets)
+        }
+    }
+
+    #[inline(always)]
+    fn write(&self, record: &T, out: &mut [u8]) {
+        if self.big {
+            record.write::<true>(out, &self.offsets)
+        } else {
+            record.write::<false>(out, &self.offsets)
         }
     }
 }

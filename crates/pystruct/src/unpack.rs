@@ -9,14 +9,14 @@ use crate::value::{Value, ValueRef};
 
 /// Decodes item `j` of `code` from `rec` (the whole record).
 #[inline(always)]
-fn item<'a>(code: &Code, big: bool, rec: &'a [u8], j: usize) -> ValueRef<'a> {
+fn item<'a, const BIG: bool>(code: &Code, rec: &'a [u8], j: usize) -> ValueRef<'a> {
     macro_rules! get {
         ($t:ty) => {{
             const N: usize = std::mem::size_of::<$t>();
             let start = code.offset + j * N;
             let mut raw = [0u8; N];
             raw.copy_from_slice(&rec[start..start + N]);
-            if big {
+            if BIG {
                 <$t>::from_be_bytes(raw)
             } else {
                 <$t>::from_le_bytes(raw)
@@ -52,11 +52,31 @@ fn item<'a>(code: &Code, big: bool, rec: &'a [u8], j: usize) -> ValueRef<'a> {
 
 /// Calls `f` with every value of the record `rec` (exactly `layout.size` bytes), in order.
 #[inline(always)]
-pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], mut f: impl FnMut(ValueRef<'a>)) {
-    let big = layout.mode.is_big_endian();
+pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], f: impl FnMut(ValueRef<'a>)) {
+    if layout.mode.is_big_endian() {
+        for_each_in::<true>(layout, rec, f)
+    } else {
+        for_each_in::<false>(layout, rec, f)
+    }
+}
+
+/// [`for_each`] with the byte order fixed, so the per-value code has no branch on it.
+#[inline(always)]
+fn for_each_in<'a, const BIG: bool>(
+    layout: &Layout,
+    rec: &'a [u8],
+    mut f: impl FnMut(ValueRef<'a>),
+) {
+    if layout.codes.len() == layout.len {
+        // One code per value (short records are compiled that way).
+        for code in &layout.codes {
+            f(item::<BIG>(code, rec, 0));
+        }
+        return;
+    }
     for code in &layout.codes {
         for j in 0..code.values() {
-            f(item(code, big, rec, j));
+            f(item::<BIG>(code, rec, j));
         }
     }
 }
@@ -97,6 +117,17 @@ impl<'a> Values<'a> {
     }
 }
 
+impl<'a> Values<'a> {
+    #[inline(always)]
+    fn item(&self, code: &Code, j: usize) -> ValueRef<'a> {
+        if self.big {
+            item::<true>(code, self.rec, j)
+        } else {
+            item::<false>(code, self.rec, j)
+        }
+    }
+}
+
 impl<'a> Iterator for Values<'a> {
     type Item = ValueRef<'a>;
 
@@ -105,14 +136,14 @@ impl<'a> Iterator for Values<'a> {
         if let Some((code, j)) = self.run {
             self.run = (j + 1 < code.count).then_some((code, j + 1));
             self.remaining -= 1;
-            return Some(item(code, self.big, self.rec, j));
+            return Some(self.item(code, j));
         }
         let code = self.codes.next()?;
         if code.values() > 1 {
             self.run = Some((code, 1));
         }
         self.remaining -= 1;
-        Some(item(code, self.big, self.rec, 0))
+        Some(self.item(code, 0))
     }
 
     #[inline]
