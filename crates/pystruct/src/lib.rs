@@ -39,6 +39,8 @@
 //! - `pack_into` with a format ending in `0p` does not write the stray `0xff` CPython
 //!   writes just past the record (inside the record it does, like CPython).
 
+#![warn(missing_docs)]
+
 mod compiled;
 mod error;
 mod format;
