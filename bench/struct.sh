@@ -89,5 +89,5 @@ print("- no-alloc: Struct::pack_into a caller buffer; Struct::unpack_with (borro
 print("- `Typed`: Struct::typed::<(i32, [u8; 5], f32)>() and so on, checked once, then plain loads and stores")
 print()
 print("Other pystruct figures (ns):", ", ".join(f"{k} {v:.1f}" for k, v in sorted(ours.items())
-      if k.split("/")[0] in ("pack_into_as", "unpack_as", "unpack_refs")))
+      if k.split("/")[0] in ("pack_into_as", "unpack_as", "unpack_refs", "unpack_into")))
 PY

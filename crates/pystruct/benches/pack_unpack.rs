@@ -83,6 +83,13 @@ fn bench(c: &mut Criterion) {
                 }
             })
         });
+        let mut reused = Vec::new();
+        c.bench_function(&format!("unpack_into/{}", case.id), |b| {
+            b.iter(|| {
+                st.unpack_into(black_box(&data), &mut reused)
+                    .expect("unpacks")
+            })
+        });
         c.bench_function(&format!("unpack_with/{}", case.id), |b| {
             b.iter(|| {
                 st.unpack_with(black_box(&data), |v| {

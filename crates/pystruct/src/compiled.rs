@@ -126,6 +126,27 @@ impl Struct {
         Ok(unpack::to_vec(&self.layout, rec))
     }
 
+    /// Unpacks a buffer of exactly [`size`](Self::size) bytes into `out`, reusing its
+    /// storage: after the first record, a receive loop that unpacks into the same `Vec`
+    /// allocates nothing (bytes values reuse their buffers too).
+    pub fn unpack_into(&self, buf: &[u8], out: &mut Vec<Value>) -> Result<()> {
+        let rec = self.record(buf)?;
+        out.truncate(self.layout.len);
+        let mut i = 0;
+        unpack::for_each(&self.layout, rec, |v| {
+            match (out.get_mut(i), v) {
+                (Some(Value::Bytes(dst)), crate::ValueRef::Bytes(src)) => {
+                    dst.clear();
+                    dst.extend_from_slice(src);
+                }
+                (Some(slot), v) => *slot = v.to_owned(),
+                (None, v) => out.push(v.to_owned()),
+            }
+            i += 1;
+        });
+        Ok(())
+    }
+
     /// Unpacks a buffer of exactly [`size`](Self::size) bytes into values borrowed from it,
     /// without allocating.
     pub fn unpack_refs<'a>(&'a self, buf: &'a [u8]) -> Result<Values<'a>> {

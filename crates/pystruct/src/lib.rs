@@ -197,6 +197,19 @@ mod tests {
     }
 
     #[test]
+    fn unpack_into_reuses_the_vec() {
+        let st = Struct::new("i5sf").unwrap();
+        let a = st.pack_as(&(1, b"zhang", 1.75)).unwrap();
+        let b = st.pack_as(&(2, b"li\0\0\0", 2.5)).unwrap();
+        let mut out = vec![Value::Bool(true); 7];
+        st.unpack_into(&a, &mut out).unwrap();
+        assert_eq!(out, st.unpack(&a).unwrap());
+        st.unpack_into(&b, &mut out).unwrap();
+        assert_eq!(out, st.unpack(&b).unwrap());
+        assert!(st.unpack_into(&b[1..], &mut out).is_err());
+    }
+
+    #[test]
     fn huge_records_fail_without_aborting() {
         let st = Struct::new("9223372036854775807s").unwrap();
         assert!(matches!(
