@@ -160,7 +160,7 @@ fn put_padded(out: &mut [u8], at: usize, len: usize, src: &[u8]) {
 
 /// `dst.copy_from_slice(src)` for at most 16 bytes, as two overlapping fixed-size moves.
 #[inline(always)]
-fn copy_small(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
     let n = src.len().min(dst.len());
     macro_rules! two {
         ($k:expr) => {{

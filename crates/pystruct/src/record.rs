@@ -298,7 +298,13 @@ impl<T: Record> Typed<T> {
             }
         };
         if !self.gaps.is_empty() {
-            crate::pack::zero_gaps(&self.gaps, out);
+            if out.len() <= 16 {
+                // Zeroing the whole short record (two stores) is cheaper than visiting
+                // its gaps; the fields are written over it next.
+                crate::pack::copy_small(out, &[0; 16]);
+            } else {
+                crate::pack::zero_gaps(&self.gaps, out);
+            }
         }
         self.write(record, out);
         Ok(())
