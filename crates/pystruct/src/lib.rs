@@ -2,3 +2,219 @@
 //!
 //! No dependencies and no I/O: formats are compiled once into a [`Struct`], then records are
 //! packed and unpacked without allocating beyond the output.
+//!
+//! A network program cannot send an `int` or a `float`, only bytes; `struct` is the
+//! agreed way to turn a record such as `1, b'zhang', 1.75` into bytes and back, so a
+//! Python peer and a Rust peer read each other's messages. The course's example:
+//!
+//! ```
+//! use pystruct::{Struct, Value};
+//! let st = Struct::new("i5sf")?;                         // Struct('i5sf')
+//! let data = st.pack(&[Value::Int(1), Value::Bytes(b"zhang".to_vec()), Value::Float(1.75)])?;
+//! assert_eq!(data.len(), st.size());                     // 16: i at 0, 5s at 4, f at 12
+//! let values = st.unpack(&data)?;                        // st.unpack(data)
+//! assert_eq!(pystruct::repr::tuple(&values), "(1, b'zhang', 1.75)");
+//! # Ok::<(), pystruct::Error>(())
+//! ```
+//!
+//! # Values
+//!
+//! [`Value`] is Python's `int` (`Value::Int(i128)`, wide enough for every `i64` and `u64`
+//! field), `bool`, `float` (`f64`) and `bytes`. [`ValueRef`] is the same with borrowed
+//! bytes; `pack` takes any slice of [`AsValueRef`] (`&[Value]`, `&[ValueRef]`, `&[u32]`...).
+//! For Rust callers who know the types, [`Struct::unpack_as`] and [`Struct::pack_as`] go
+//! straight between records and tuples such as `(i32, [u8; 5], f32)` (converting and
+//! range-checking each value), and [`Struct::typed`] binds a format to a tuple once so
+//! that packing and unpacking are plain loads and stores: the fastest path.
+//!
+//! # Modules
+//!
+//! - [`literal`]: Python literals (`b'zhang'`, `0xff`, `True`, `-0.0`) to values, for
+//!   command lines.
+//! - [`repr`]: values to Python's `repr()` text (`(1, b'zhang', 1.75)`).
+//!
+//! # Differences from CPython
+//!
+//! - Offsets are `usize`: no negative offsets counting from the end of the buffer.
+//! - `pack_into` with a format ending in `0p` does not write the stray `0xff` CPython
+//!   writes just past the record (inside the record it does, like CPython).
+
+#![warn(missing_docs)]
+
+mod compiled;
+mod error;
+mod format;
+mod half;
+pub mod literal;
+mod pack;
+mod record;
+pub mod repr;
+mod typed;
+mod unpack;
+mod value;
+
+pub use compiled::{IterUnpack, Struct};
+pub use error::{Error, ErrorKind, RangeName, Result};
+pub use format::Mode;
+pub use record::{Field, FieldSpec, Record, Typed};
+pub use typed::{FromRecord, FromValue, IntoRecord};
+pub use unpack::Values;
+pub use value::{AsValueRef, Value, ValueRef};
+
+use std::borrow::Cow;
+
+/// Packs values with a format, compiling it first (Python's `struct.pack`).
+///
+/// For many records, compile once with [`Struct::new`] instead.
+pub fn pack<V: AsValueRef>(format: impl AsRef<[u8]>, values: &[V]) -> Result<Vec<u8>> {
+    Struct::new(format)?.pack(values)
+}
+
+/// Packs values into `buf` at `offset` (Python's `struct.pack_into`).
+pub fn pack_into<V: AsValueRef>(
+    format: impl AsRef<[u8]>,
+    buf: &mut [u8],
+    offset: usize,
+    values: &[V],
+) -> Result<()> {
+    Struct::new(format)?.pack_into(buf, offset, values)
+}
+
+/// Unpacks a buffer of exactly the format's size (Python's `struct.unpack`).
+pub fn unpack(format: impl AsRef<[u8]>, buf: &[u8]) -> Result<Vec<Value>> {
+    Struct::new(format)?.unpack(buf)
+}
+
+/// Unpacks the record at `offset` in `buf` (Python's `struct.unpack_from`).
+pub fn unpack_from(format: impl AsRef<[u8]>, buf: &[u8], offset: usize) -> Result<Vec<Value>> {
+    Struct::new(format)?.unpack_from(buf, offset)
+}
+
+/// Iterates over the records of a buffer holding a whole number of them (Python's
+/// `struct.iter_unpack`).
+pub fn iter_unpack(format: impl AsRef<[u8]>, buf: &[u8]) -> Result<IterUnpack<'_>> {
+    IterUnpack::new(Cow::Owned(Struct::new(format)?), buf)
+}
+
+/// Size in bytes of a record of this format (Python's `struct.calcsize`).
+pub fn calcsize(format: impl AsRef<[u8]>) -> Result<usize> {
+    Ok(Struct::new(format)?.size())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn course_example_round_trips() {
+        let st = Struct::new("i5sf").unwrap();
+        let data = st
+            .pack(&[Value::Int(1), Value::from(b"zhang"), Value::Float(1.75)])
+            .unwrap();
+        assert_eq!(data, b"\x01\x00\x00\x00zhang\x00\x00\x00\x00\x00\xe0?");
+        assert_eq!(
+            repr::tuple(&st.unpack(&data).unwrap()),
+            "(1, b'zhang', 1.75)"
+        );
+        let t: (i32, &[u8], f32) = st.unpack_as(&data).unwrap();
+        assert_eq!(t, (1, &b"zhang"[..], 1.75));
+        assert_eq!(st.pack_as(&(1u8, b"zhang", 1.75f64)).unwrap(), data);
+    }
+
+    #[test]
+    fn pack_into_zeroes_only_its_record() {
+        let st = Struct::new("bxh").unwrap();
+        let mut buf = [0xffu8; 8];
+        st.pack_into(&mut buf, 1, &[1, 2]).unwrap();
+        assert_eq!(buf, [0xff, 1, 0, 2, 0, 0xff, 0xff, 0xff]);
+    }
+
+    #[test]
+    fn zero_pascal_quirks() {
+        assert_eq!(pack("0px", &[Value::from(b"")]).unwrap(), b"\xff");
+        assert_eq!(
+            pack("@b0pi", &[Value::Int(1), Value::from(b""), Value::Int(2)]).unwrap(),
+            b"\x01\xff\x00\x00\x02\x00\x00\x00"
+        );
+        assert_eq!(unpack("0p", b""), Err(Error::ZeroPascal));
+    }
+
+    #[test]
+    fn errors_match_cpython_messages() {
+        let e = pack("<h", &[40000]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "short format requires -32768 <= number <= 32767"
+        );
+        let e = pack(">h", &[40000]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "'h' format requires -32768 <= number <= 32767"
+        );
+        let e = pack(">Q", &[-1]).unwrap_err();
+        assert!(e.to_string().starts_with("int too large to convert"));
+        let e = pack("e", &[Value::Int(70000)]).unwrap_err();
+        assert!(e.to_string().starts_with("int too large to convert"));
+        let e = pack("e", &[Value::Float(70000.0)]).unwrap_err();
+        assert_eq!(e.python_exception(), "OverflowError");
+        let e = pack("i", &[1, 2]).unwrap_err();
+        assert_eq!(e.to_string(), "pack expected 1 items for packing (got 2)");
+    }
+
+    #[test]
+    fn typed_records_match_dynamic_packing() {
+        let st = Struct::new("@b i5s?d").unwrap();
+        let typed = st.typed::<(i8, i32, [u8; 5], bool, f64)>().unwrap();
+        let rec = (-1i8, 7i32, *b"zhang", true, -0.5f64);
+        let dynamic = st.pack_as(&rec).unwrap();
+        assert_eq!(typed.pack(&rec).unwrap(), dynamic);
+        let mut buf = [0xaau8; 40];
+        typed.pack_into(&mut buf, 3, &rec).unwrap();
+        assert_eq!(&buf[3..3 + st.size()], &dynamic[..]);
+        assert_eq!(buf[2], 0xaa);
+        assert_eq!(typed.unpack(&dynamic).unwrap(), rec);
+        assert_eq!(typed.unpack_from(&buf, 3).unwrap(), rec);
+        assert!(matches!(typed.unpack(&buf), Err(Error::UnpackSize { .. })));
+    }
+
+    #[test]
+    fn typed_records_refuse_inexact_types() {
+        let st = Struct::new("<iq5s").unwrap();
+        assert!(matches!(
+            st.typed::<(i32, i32, [u8; 5])>(),
+            Err(Error::TypedField { index: 1, .. })
+        ));
+        assert!(matches!(
+            st.typed::<(i32, i64, [u8; 4])>(),
+            Err(Error::TypedField { index: 2, .. })
+        ));
+        assert!(matches!(
+            st.typed::<(i32, i64)>(),
+            Err(Error::TypedArity { .. })
+        ));
+        assert!(st.typed::<(i32, i64, [u8; 5])>().is_ok());
+        assert!(Struct::new("<8H").unwrap().typed::<[u16; 8]>().is_ok());
+    }
+
+    #[test]
+    fn unpack_into_reuses_the_vec() {
+        let st = Struct::new("i5sf").unwrap();
+        let a = st.pack_as(&(1, b"zhang", 1.75)).unwrap();
+        let b = st.pack_as(&(2, b"li\0\0\0", 2.5)).unwrap();
+        let mut out = vec![Value::Bool(true); 7];
+        st.unpack_into(&a, &mut out).unwrap();
+        assert_eq!(out, st.unpack(&a).unwrap());
+        st.unpack_into(&b, &mut out).unwrap();
+        assert_eq!(out, st.unpack(&b).unwrap());
+        assert!(st.unpack_into(&b[1..], &mut out).is_err());
+    }
+
+    #[test]
+    fn huge_records_fail_without_aborting() {
+        let st = Struct::new("9223372036854775807s").unwrap();
+        assert!(matches!(
+            st.pack(&[Value::from(b"")]),
+            Err(Error::OutOfMemory { .. })
+        ));
+    }
+}

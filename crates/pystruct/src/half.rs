@@ -1,0 +1,180 @@
+//! Float conversions with CPython's exact results: IEEE half precision (`e`, CPython's
+//! `PyFloat_Pack2`/`PyFloat_Unpack2`) and single precision (`f`) including NaN bits.
+//!
+//! Rust's `as` casts between `f64` and `f32` leave NaN payloads unspecified, so NaNs are
+//! converted by hand the way x86-64's `cvtsd2ss`/`cvtss2sd` (what CPython's C casts compile
+//! to) do: keep the sign, set the quiet bit, keep the top payload bits.
+
+/// Why a float could not be packed: it is finite but too large for the field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Overflow;
+
+/// Packs a double into half-precision bits, rounding half to even like CPython.
+///
+/// Values at or above 65520 in magnitude overflow (65504 is the largest half; 65520 is
+/// where rounding would carry into the infinity exponent). NaN becomes the quiet NaN with
+/// the same sign; magnitudes below 2**-25 become zero.
+pub(crate) fn f64_to_f16_bits(x: f64) -> Result<u16, Overflow> {
+    let sign = u16::from(x.is_sign_negative());
+    if x == 0.0 {
+        return Ok(sign << 15);
+    }
+    if x.is_infinite() {
+        return Ok((sign << 15) | 0x7c00);
+    }
+    if x.is_nan() {
+        return Ok((sign << 15) | 0x7c00 | 512);
+    }
+    let a = x.abs();
+    // frexp: a = m * 2**e with m in [1, 2) after CPython's normalisation.
+    let e = exponent(a);
+    let mut bits_e: i32;
+    let mut f: f64;
+    if e >= 16 {
+        return Err(Overflow);
+    } else if e < -25 {
+        f = 0.0;
+        bits_e = 0;
+    } else {
+        let m = a / pow2(e);
+        if e < -14 {
+            // Gradual underflow: exact, since m has 53 bits and the shift is at most 11.
+            f = m * pow2(14 + e);
+            bits_e = 0;
+        } else {
+            f = m - 1.0;
+            bits_e = e + 15;
+        }
+    }
+    f *= 1024.0;
+    // f < 1024, so the truncation is exact and f - bits is exact.
+    let mut bits = f as u16;
+    let rest = f - f64::from(bits);
+    if rest > 0.5 || (rest == 0.5 && bits % 2 == 1) {
+        bits += 1;
+        if bits == 1024 {
+            bits = 0;
+            bits_e += 1;
+            if bits_e == 31 {
+                return Err(Overflow);
+            }
+        }
+    }
+    // bits_e is in 0..=30 here.
+    Ok((sign << 15) | ((bits_e as u16) << 10) | bits)
+}
+
+/// Unpacks half-precision bits into a double (exact, like CPython's `PyFloat_Unpack2`).
+///
+/// NaN payloads are not kept: every half NaN becomes the default quiet NaN with its sign.
+pub(crate) fn f16_bits_to_f64(h: u16) -> f64 {
+    let negative = h & 0x8000 != 0;
+    let e = i32::from((h >> 10) & 0x1f);
+    let f = f64::from(h & 0x3ff);
+    let x = if e == 0x1f {
+        if f == 0.0 {
+            f64::INFINITY
+        } else {
+            f64::from_bits(0x7ff8_0000_0000_0000)
+        }
+    } else if e == 0 {
+        f / 1024.0 * pow2(-14)
+    } else {
+        (1.0 + f / 1024.0) * pow2(e - 15)
+    };
+    if negative {
+        -x
+    } else {
+        x
+    }
+}
+
+/// `(float)x` in C on x86-64: round to nearest even, overflow to infinity, NaN quieted with
+/// its sign and top payload bits kept.
+pub(crate) fn f64_to_f32(x: f64) -> f32 {
+    if x.is_nan() {
+        let b = x.to_bits();
+        let sign = ((b >> 63) as u32) << 31;
+        let payload = ((b >> 29) & 0x007f_ffff) as u32;
+        f32::from_bits(sign | 0x7fc0_0000 | payload)
+    } else {
+        x as f32
+    }
+}
+
+/// `(double)x` in C on x86-64: exact, NaN quieted with its sign and payload kept.
+pub(crate) fn f32_to_f64(x: f32) -> f64 {
+    if x.is_nan() {
+        let b = x.to_bits();
+        let sign = u64::from(b >> 31) << 63;
+        let payload = u64::from(b & 0x007f_ffff) << 29;
+        f64::from_bits(sign | 0x7ff8_0000_0000_0000 | payload)
+    } else {
+        f64::from(x)
+    }
+}
+
+/// Binary exponent of a finite positive double (`floor(log2(a))`), subnormals included.
+fn exponent(a: f64) -> i32 {
+    let bits = a.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // Subnormal: far below 2**-25, only the comparison against -25 matters.
+        -1075
+    } else {
+        biased - 1023
+    }
+}
+
+/// 2**e as an exact double, for `e` in the normal range.
+fn pow2(e: i32) -> f64 {
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_rounding_and_overflow() {
+        assert_eq!(f64_to_f16_bits(65504.0), Ok(0x7bff));
+        assert_eq!(f64_to_f16_bits(65519.99999999999), Ok(0x7bff));
+        assert_eq!(f64_to_f16_bits(65520.0), Err(Overflow));
+        assert_eq!(f64_to_f16_bits(1e300), Err(Overflow));
+        assert_eq!(f64_to_f16_bits(2f64.powi(-25)), Ok(0));
+        assert_eq!(f64_to_f16_bits(2f64.powi(-25) * 1.0000001), Ok(1));
+        assert_eq!(f64_to_f16_bits(2f64.powi(-24) * 1.5), Ok(2));
+        assert_eq!(f64_to_f16_bits(-0.0), Ok(0x8000));
+        assert_eq!(f64_to_f16_bits(f64::NAN), Ok(0x7e00));
+        assert_eq!(f64_to_f16_bits(-f64::NAN), Ok(0xfe00));
+        assert_eq!(f64_to_f16_bits(5e-324), Ok(0));
+        assert_eq!(f64_to_f16_bits(1.0), Ok(0x3c00));
+    }
+
+    #[test]
+    fn half_round_trips() {
+        for h in 0..=u16::MAX {
+            let x = f16_bits_to_f64(h);
+            if x.is_nan() {
+                continue;
+            }
+            assert_eq!(f64_to_f16_bits(x), Ok(h), "{h:#06x}");
+        }
+    }
+
+    #[test]
+    fn nan_bits_follow_x86() {
+        assert_eq!(
+            f32_to_f64(f32::from_bits(0x7f80_0001)).to_bits(),
+            0x7ff8_0000_2000_0000
+        );
+        assert_eq!(
+            f64_to_f32(f64::from_bits(0x7fff_f000_0000_0001)).to_bits(),
+            0x7fff_8000
+        );
+        assert_eq!(
+            f64_to_f32(f64::from_bits(0x7ff0_0000_0000_0001)).to_bits(),
+            0x7fc0_0000
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! Unpacking: a record's bytes into values, borrowed ([`Values`]) or owned.
+//!
+//! Decoding itself cannot fail: once the buffer has the record's exact size (checked by
+//! the caller), every byte pattern is a valid value of every field.
+
+use crate::format::{Code, Kind, Layout};
+use crate::half;
+use crate::value::{Value, ValueRef};
+
+/// Decodes item `j` of `code` from `rec` (the whole record).
+#[inline(always)]
+fn item<'a, const BIG: bool>(code: &Code, rec: &'a [u8], j: usize) -> ValueRef<'a> {
+    macro_rules! get {
+        ($t:ty) => {{
+            const N: usize = std::mem::size_of::<$t>();
+            let start = code.offset + j * N;
+            let mut raw = [0u8; N];
+            raw.copy_from_slice(&rec[start..start + N]);
+            if BIG {
+                <$t>::from_be_bytes(raw)
+            } else {
+                <$t>::from_le_bytes(raw)
+            }
+        }};
+    }
+    match code.kind {
+        Kind::Char => {
+            let at = code.offset + j;
+            ValueRef::Bytes(&rec[at..at + 1])
+        }
+        Kind::I8 => ValueRef::Int(i128::from(rec[code.offset + j] as i8)),
+        Kind::U8 => ValueRef::Int(i128::from(rec[code.offset + j])),
+        Kind::Bool => ValueRef::Bool(rec[code.offset + j] != 0),
+        Kind::I16 => ValueRef::Int(i128::from(get!(i16))),
+        Kind::U16 => ValueRef::Int(i128::from(get!(u16))),
+        Kind::I32 => ValueRef::Int(i128::from(get!(i32))),
+        Kind::U32 => ValueRef::Int(i128::from(get!(u32))),
+        Kind::I64 => ValueRef::Int(i128::from(get!(i64))),
+        Kind::U64 | Kind::Ptr => ValueRef::Int(i128::from(get!(u64))),
+        Kind::F16 => ValueRef::Float(half::f16_bits_to_f64(get!(u16))),
+        Kind::F32 => ValueRef::Float(half::f32_to_f64(f32::from_bits(get!(u32)))),
+        Kind::F64 => ValueRef::Float(f64::from_bits(get!(u64))),
+        Kind::Str => ValueRef::Bytes(&rec[code.offset..code.offset + code.count]),
+        Kind::Pascal => {
+            // The caller refuses layouts with `0p`, so count >= 1 here.
+            let max = code.count.saturating_sub(1);
+            let n = usize::from(rec[code.offset]).min(max);
+            ValueRef::Bytes(&rec[code.offset + 1..code.offset + 1 + n])
+        }
+    }
+}
+
+/// Calls `f` with every value of the record `rec` (exactly `layout.size` bytes), in order.
+#[inline(always)]
+pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], f: impl FnMut(ValueRef<'a>)) {
+    if layout.mode.is_big_endian() {
+        for_each_in::<true>(layout, rec, f)
+    } else {
+        for_each_in::<false>(layout, rec, f)
+    }
+}
+
+/// [`for_each`] with the byte order fixed, so the per-value code has no branch on it.
+#[inline(always)]
+fn for_each_in<'a, const BIG: bool>(
+    layout: &Layout,
+    rec: &'a [u8],
+    mut f: impl FnMut(ValueRef<'a>),
+) {
+    if layout.codes.len() == layout.len {
+        // One code per value (short records are compiled that way).
+        for code in &layout.codes {
+            f(item::<BIG>(code, rec, 0));
+        }
+        return;
+    }
+    for code in &layout.codes {
+        for j in 0..code.values() {
+            f(item::<BIG>(code, rec, j));
+        }
+    }
+}
+
+/// Unpacks the record `rec` (exactly `layout.size` bytes) into owned values.
+pub(crate) fn to_vec(layout: &Layout, rec: &[u8]) -> Vec<Value> {
+    let mut out = Vec::with_capacity(layout.len);
+    for_each(layout, rec, |v| out.push(v.to_owned()));
+    out
+}
+
+/// The values of one record, borrowed from it: unpacking without allocating.
+///
+/// Returned by [`Struct::unpack_refs`](crate::Struct::unpack_refs); bytes values point into
+/// the record.
+#[derive(Clone, Debug)]
+pub struct Values<'a> {
+    codes: std::slice::Iter<'a, Code>,
+    rec: &'a [u8],
+    big: bool,
+    /// The code being repeated (only for layouts too long to expand), and its next item.
+    run: Option<(&'a Code, usize)>,
+    /// Values not yet yielded.
+    remaining: usize,
+}
+
+impl<'a> Values<'a> {
+    /// Iterates over the record `rec`, which must be exactly `layout.size` bytes.
+    #[inline]
+    pub(crate) fn new(layout: &'a Layout, rec: &'a [u8]) -> Values<'a> {
+        Values {
+            codes: layout.codes.iter(),
+            rec,
+            big: layout.mode.is_big_endian(),
+            run: None,
+            remaining: layout.len,
+        }
+    }
+}
+
+impl<'a> Values<'a> {
+    #[inline(always)]
+    fn item(&self, code: &Code, j: usize) -> ValueRef<'a> {
+        if self.big {
+            item::<true>(code, self.rec, j)
+        } else {
+            item::<false>(code, self.rec, j)
+        }
+    }
+}
+
+impl<'a> Iterator for Values<'a> {
+    type Item = ValueRef<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<ValueRef<'a>> {
+        if let Some((code, j)) = self.run {
+            self.run = (j + 1 < code.count).then_some((code, j + 1));
+            self.remaining -= 1;
+            return Some(self.item(code, j));
+        }
+        let code = self.codes.next()?;
+        if code.values() > 1 {
+            self.run = Some((code, 1));
+        }
+        self.remaining -= 1;
+        Some(self.item(code, 0))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for Values<'_> {}
+
+impl std::iter::FusedIterator for Values<'_> {}
