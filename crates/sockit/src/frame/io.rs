@@ -164,14 +164,17 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 pub struct LineSplitter {
     pending: BytesMut,
     max: usize,
+    framing: Framing,
 }
 
 impl LineSplitter {
-    /// A splitter refusing lines longer than `max` bytes.
-    pub fn new(max: usize) -> Self {
+    /// A splitter refusing lines longer than `max` bytes; `framing` (the framing the
+    /// lines will be sent with) names the limit in the error.
+    pub fn new(max: usize, framing: Framing) -> Self {
         LineSplitter {
             pending: BytesMut::new(),
             max,
+            framing,
         }
     }
 
@@ -219,7 +222,7 @@ impl LineSplitter {
             Err(FrameError::MessageTooLong {
                 len,
                 max: self.max,
-                framing: Framing::Line,
+                framing: self.framing.clone(),
             })
         } else {
             Ok(())
@@ -233,7 +236,7 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     fn split(chunks: &[&[u8]], max: usize) -> Result<Vec<Vec<u8>>, FrameError> {
-        let mut splitter = LineSplitter::new(max);
+        let mut splitter = LineSplitter::new(max, Framing::Line);
         let mut lines = Vec::new();
         for chunk in chunks {
             splitter.push::<FrameError>(chunk, |l| {

@@ -108,7 +108,7 @@ pub async fn run_client(
 
     let upload = async {
         let mut codec = FrameCodec::new(&config.framing, config.max_frame);
-        let mut lines = LineSplitter::new(codec.max_frame());
+        let mut lines = LineSplitter::new(codec.max_frame(), codec.framing().clone());
         let mut wire = BytesMut::new();
         let framed = config.framing.is_framed();
         while let Some(chunk) = input.recv().await {

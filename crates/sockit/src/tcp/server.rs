@@ -233,7 +233,7 @@ async fn connection(ctx: Arc<Context>, stream: TcpStream, peer: SocketAddr) {
 async fn fan_out(ctx: Arc<Context>, mut input: InputChunks) {
     let framed = ctx.config.framing.is_framed();
     let mut codec = ctx.codec();
-    let mut lines = LineSplitter::new(codec.max_frame());
+    let mut lines = LineSplitter::new(codec.max_frame(), codec.framing().clone());
     let mut pending = BytesMut::new();
     loop {
         ctx.hub.wait_for_clients().await;

@@ -63,7 +63,23 @@ pub async fn recv_datagram(
     buffer: usize,
 ) -> io::Result<Datagram> {
     loop {
-        socket.readable().await?;
+        // Also wake on a pending socket error: on a connected socket an ICMP "port
+        // unreachable" arrives as ECONNREFUSED without readable data, and must not look
+        // like silence.
+        let ready = socket.ready(Interest::READABLE | Interest::ERROR).await?;
+        if ready.is_error() {
+            if let Some(err) = socket.take_error()? {
+                return Err(err);
+            }
+            // No error after all: clear the readiness so the wait above blocks again.
+            // (Each interest separately: tokio's try_io ignores combined interests.)
+            let _ = socket.try_io(Interest::ERROR, || {
+                Err::<(), _>(io::ErrorKind::WouldBlock.into())
+            });
+        }
+        if !ready.is_readable() {
+            continue;
+        }
         if let Some(datagram) = try_recv_datagram(socket, buf, buffer)? {
             return Ok(datagram);
         }

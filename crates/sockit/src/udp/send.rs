@@ -276,6 +276,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn port_unreachable_ends_the_wait_at_once() {
+        // A port nobody listens on: bind, note it, close.
+        let dest = UdpSocket::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let config = SendConfig {
+            wait_reply: true,
+            timeout: Duration::from_secs(10),
+            ..SendConfig::default()
+        };
+        let started = std::time::Instant::now();
+        let result = send_messages(
+            &socket,
+            dest,
+            Some(b"anyone?"),
+            crate::ui::stdio::no_input(),
+            &config,
+            &Output::sink(),
+        )
+        .await;
+        assert!(
+            matches!(result, Err(SendError::Refused { .. })),
+            "{result:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
     async fn broadcast_without_permission_is_explained() {
         let socket = UdpSocket::bind("0.0.0.0:0").await.unwrap();
         let dest: SocketAddr = "127.255.255.255:9".parse().unwrap();
