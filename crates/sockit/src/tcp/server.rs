@@ -25,6 +25,9 @@ use crate::net::SocketInfo;
 use crate::ui::event;
 use crate::ui::stdio::{InputChunks, Output};
 
+/// First pause after `accept` fails for lack of resources; doubles up to 1 s.
+const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
+
 /// How long connection tasks get to finish after a shutdown request.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -126,7 +129,7 @@ pub async fn serve(
     let mut clients = JoinSet::new();
     tokio::pin!(shutdown);
     let mut listener = Some(listener);
-    let mut backoff = Duration::from_millis(50);
+    let mut backoff = INITIAL_BACKOFF;
 
     loop {
         let accept = async {
@@ -142,7 +145,7 @@ pub async fn serve(
             }
             accepted = accept => match accepted {
                 Ok((stream, peer)) => {
-                    backoff = Duration::from_millis(50);
+                    backoff = INITIAL_BACKOFF;
                     clients.spawn(connection(ctx.clone(), stream, peer));
                     if ctx.config.once {
                         // Like plain netcat: stop listening, so later clients are refused.
@@ -151,7 +154,10 @@ pub async fn serve(
                 }
                 Err(err) => {
                     if is_exhaustion(&err) {
-                        event(format!("accept: {}; retrying in {} ms", describe(&err), backoff.as_millis()));
+                        // Once per episode, not once per retry.
+                        if backoff == INITIAL_BACKOFF {
+                            event(format!("accept: {}; retrying with backoff until descriptors free up", describe(&err)));
+                        }
                         tokio::select! {
                             () = &mut shutdown => break,
                             () = tokio::time::sleep(backoff) => {}
