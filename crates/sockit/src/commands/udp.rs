@@ -73,27 +73,16 @@ fn udp_send(a: args::UdpSendArgs, verbose: u8) -> anyhow::Result<()> {
         } else {
             spawn_stdin()
         };
-        let sending = send_messages(
-            &socket,
-            dest,
-            a.message.as_deref().map(str::as_bytes),
-            input,
-            &config,
-            &output,
-        );
-        // -v describes the socket after `connect`, so the peer address is known.
-        let result = if verbose > 0 {
-            let verbose_info = async {
-                sockit::udp::send::prepare(&socket, dest, &config)
-                    .await
-                    .ok();
+        let result = async {
+            if verbose > 0 {
+                // Connect first (as sending would) so -v shows the peer address.
+                sockit::udp::send::prepare(&socket, dest, &config).await?;
                 event(format!("socket {}", SocketInfo::of(&socket)));
-            };
-            verbose_info.await;
-            sending.await
-        } else {
-            sending.await
-        };
+            }
+            let message = a.message.as_deref().map(str::as_bytes);
+            send_messages(&socket, dest, message, input, &config, &output).await
+        }
+        .await;
         match result {
             Ok(()) => Ok(()),
             Err(err) if err.is_usage() => Err(UsageError::new(err.to_string()).into()),
