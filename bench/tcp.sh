@@ -15,11 +15,16 @@
 #            socat -u - TCP:127.0.0.1:P
 #   socat -b 131072 (both ends), as socat with large buffers, for reference.
 #
+# CPU time (user + system) of the server and client processes is measured too (wait4
+# rusage through a small wrapper; the `dd` source is not counted): unlike wall time it
+# hardly depends on what else the machine is doing.
+#
 # Also printed: the source pipe alone (dd | cat > /dev/null), the ceiling for all tools.
-# Runs are interleaved (sockit, nc, socat, sockit, ...) RUNS times; the median is reported.
+# Runs are interleaved (sockit, nc, socat, sockit, ...) RUNS times; medians are reported.
 #
 # Environment: SIZE (bytes, default 4 GiB), RUNS (default 3), SOCKIT (binary; default
-# target/release/sockit, built with `cargo build --release -p sockit`).
+# target/release/sockit, built with `cargo build --release -p sockit`), NO_BUILD=1 to skip
+# the build, CASES to run a subset ("sockit nc socat socat-b128k").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LOAD_START=$(cut -d" " -f1-3 /proc/loadavg)
@@ -54,37 +59,63 @@ source_data() {
 
 now() { date +%s.%N; }
 
+WORK=$(mktemp -d)
 SERVER_PID=
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# run_case NAME: runs one transfer with the server/client of NAME; seconds in RESULT.
+# cpu OUTFILE CMD...: runs CMD (SIGTERM/SIGINT forwarded to it) and writes the user+system
+# CPU seconds it used to OUTFILE; exits with CMD's status.
+cat >"$WORK/cpu.py" <<'PY'
+import os, signal, sys
+out, argv = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+for sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(sig, lambda s, f: os.kill(pid, s))
+while True:
+    try:
+        _, status, ru = os.wait4(pid, 0)
+        break
+    except InterruptedError:
+        continue
+with open(out, 'w') as f:
+    f.write('%.4f\n' % (ru.ru_utime + ru.ru_stime))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+cpu() { local out=$1; shift; python3 "$WORK/cpu.py" "$out" "$@"; }
+
+# run_case NAME: one transfer with the server/client of NAME;
+# RESULT="wall_seconds server_cpu_seconds client_cpu_seconds".
 run_case() {
-  local name=$1 port t0 t1
+  local name=$1 port t0 t1 sc="$WORK/server.cpu" cc="$WORK/client.cpu"
+  rm -f "$sc" "$cc"
   port=$(free_port)
   case $name in
-    sockit) "$SOCKIT" tcp listen --once "127.0.0.1:$port" >/dev/null 2>/dev/null </dev/null & ;;
-    nc) nc -l 127.0.0.1 "$port" >/dev/null </dev/null & ;;
-    socat) socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" - >/dev/null & ;;
-    socat-b128k) socat -b 131072 -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" - >/dev/null & ;;
+    sockit) cpu "$sc" "$SOCKIT" tcp listen --once "127.0.0.1:$port" >/dev/null 2>/dev/null </dev/null & ;;
+    nc) cpu "$sc" nc -l 127.0.0.1 "$port" >/dev/null </dev/null & ;;
+    socat) cpu "$sc" socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" - >/dev/null & ;;
+    socat-b128k) cpu "$sc" socat -b 131072 -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" - >/dev/null & ;;
   esac
   SERVER_PID=$!
   wait_listen "$port"
   t0=$(now)
   case $name in
-    sockit) source_data | "$SOCKIT" tcp connect "127.0.0.1:$port" >/dev/null ;;
-    nc) source_data | nc -N 127.0.0.1 "$port" >/dev/null ;;
-    socat) source_data | socat -u - "TCP:127.0.0.1:$port" ;;
-    socat-b128k) source_data | socat -b 131072 -u - "TCP:127.0.0.1:$port" ;;
+    sockit) source_data | cpu "$cc" "$SOCKIT" tcp connect "127.0.0.1:$port" >/dev/null ;;
+    nc) source_data | cpu "$cc" nc -N 127.0.0.1 "$port" >/dev/null ;;
+    socat) source_data | cpu "$cc" socat -u - "TCP:127.0.0.1:$port" ;;
+    socat-b128k) source_data | cpu "$cc" socat -b 131072 -u - "TCP:127.0.0.1:$port" ;;
   esac &
   local client=$!
   if ! wait "$SERVER_PID"; then echo "$name: server failed" >&2; fi
   t1=$(now)
   SERVER_PID=
   wait "$client" || { echo "$name: client failed" >&2; }
-  RESULT=$(python3 -c "print(f'{$t1 - $t0:.4f}')")
+  RESULT="$(python3 -c "print(f'{$t1 - $t0:.4f}')") $(cat "$sc") $(cat "$cc")"
 }
 
 pipe_only() {
@@ -100,31 +131,40 @@ declare -A times
 for r in $(seq 1 "$RUNS"); do
   for c in "${cases[@]}"; do
     run_case "$c"
-    times[$c]="${times[$c]:-} $RESULT"
-    echo "run $r: $c $RESULT s" >&2
+    times[$c]="${times[$c]:-},$RESULT"
+    echo "run $r: $c: wall, server CPU, client CPU (s): $RESULT" >&2
   done
   pipe_only
-  times[pipe]="${times[pipe]:-} $RESULT"
+  times[pipe]="${times[pipe]:-},$RESULT"
 done
 
 echo
 echo "TCP bulk transfer over loopback: $SIZE bytes, median of $RUNS runs"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(uname -sr), $(nproc) cores, load average at start: $LOAD_START, at end: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "versions: $("$SOCKIT" --version 2>/dev/null | head -1); nc: $(dpkg-query -W -f='${Version}' netcat-openbsd 2>/dev/null || echo '?'); $(socat -V 2>/dev/null | grep 'socat version' | head -1)"
-python3 - "$SIZE" "${times[sockit]:-}" "${times[nc]:-}" "${times[socat]:-}" "${times[socat-b128k]:-}" "${times[pipe]:-}" <<'EOF'
+python3 - "$SIZE" "${times[sockit]:-}" "${times[nc]:-}" "${times[socat]:-}" "${times[socat-b128k]:-}" "${times[pipe]:-}" <<'PY'
 import statistics, sys
 size = int(sys.argv[1])
 names = ['sockit', 'nc', 'socat', 'socat -b 131072', 'pipe alone (dd | cat)']
-med = {}
-print(f"{'tool':<24}{'median s':>10}{'GB/s':>8}   runs (s)")
+med, cpu = {}, {}
+print(f"{'tool':<24}{'median s':>9}{'GB/s':>7}{'CPU s':>8}{'CPU s/GB':>9}   wall runs (s)")
 for name, col in zip(names, sys.argv[2:]):
-    runs = [float(x) for x in col.split()]
+    runs = [[float(x) for x in r.split()] for r in col.split(',') if r.strip()]
     if not runs:
         continue
-    m = statistics.median(runs)
+    wall = [r[0] for r in runs]
+    m = statistics.median(wall)
     med[name] = size / m / 1e9
-    print(f"{name:<24}{m:>10.3f}{med[name]:>8.2f}   {' '.join(f'{x:.3f}' for x in runs)}")
+    if len(runs[0]) == 3:
+        c = statistics.median([r[1] + r[2] for r in runs])
+        cpu[name] = c
+        cpu_txt = f"{c:>8.2f}{c / (size / 1e9):>9.3f}"
+    else:
+        cpu_txt = f"{'-':>8}{'-':>9}"
+    print(f"{name:<24}{m:>9.3f}{med[name]:>7.2f}{cpu_txt}   {' '.join(f'{x:.3f}' for x in wall)}")
+print("(CPU s = median of server + client user+system CPU seconds; dd not counted)")
 for other in ('nc', 'socat', 'socat -b 131072'):
     if 'sockit' in med and other in med:
-        print(f"ratio sockit/{other}: {med['sockit'] / med[other]:.2f}")
-EOF
+        print(f"ratio sockit/{other}: throughput {med['sockit'] / med[other]:.2f}, "
+              f"CPU used {cpu['sockit'] / cpu[other]:.2f}")
+PY
