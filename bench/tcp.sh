@@ -141,7 +141,7 @@ done
 echo
 echo "TCP bulk transfer over loopback: $SIZE bytes, median of $RUNS runs"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(uname -sr), $(nproc) cores, load average at start: $LOAD_START, at end: $(cut -d" " -f1-3 /proc/loadavg)"
-echo "versions: $("$SOCKIT" --version 2>/dev/null | head -1); nc: $(dpkg-query -W -f='${Version}' netcat-openbsd 2>/dev/null || echo '?'); $(socat -V 2>/dev/null | grep 'socat version' | head -1)"
+echo "versions: $("$SOCKIT" --version 2>/dev/null | head -1) (tree $(git describe --always --dirty 2>/dev/null || echo ?)); nc: $(dpkg-query -W -f='${Version}' netcat-openbsd 2>/dev/null || echo '?'); $(socat -V 2>/dev/null | grep 'socat version' | head -1)"
 python3 - "$SIZE" "${times[sockit]:-}" "${times[nc]:-}" "${times[socat]:-}" "${times[socat-b128k]:-}" "${times[pipe]:-}" <<'PY'
 import statistics, sys
 size = int(sys.argv[1])
