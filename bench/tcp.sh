@@ -28,6 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LOAD_START=$(cut -d" " -f1-3 /proc/loadavg)
+TREE=$(git describe --always --dirty 2>/dev/null || echo "?")
 
 SIZE=${SIZE:-4294967296}
 RUNS=${RUNS:-3}
@@ -141,7 +142,7 @@ done
 echo
 echo "TCP bulk transfer over loopback: $SIZE bytes, median of $RUNS runs"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(uname -sr), $(nproc) cores, load average at start: $LOAD_START, at end: $(cut -d" " -f1-3 /proc/loadavg)"
-echo "versions: $("$SOCKIT" --version 2>/dev/null | head -1) (tree $(git describe --always --dirty 2>/dev/null || echo ?)); nc: $(dpkg-query -W -f='${Version}' netcat-openbsd 2>/dev/null || echo '?'); $(socat -V 2>/dev/null | grep 'socat version' | head -1)"
+echo "versions: $("$SOCKIT" --version 2>/dev/null | head -1) (tree $TREE at build time); nc: $(dpkg-query -W -f='${Version}' netcat-openbsd 2>/dev/null || echo '?'); $(socat -V 2>/dev/null | grep 'socat version' | head -1)"
 python3 - "$SIZE" "${times[sockit]:-}" "${times[nc]:-}" "${times[socat]:-}" "${times[socat-b128k]:-}" "${times[pipe]:-}" <<'PY'
 import statistics, sys
 size = int(sys.argv[1])

@@ -31,6 +31,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LOAD_START=$(cut -d" " -f1-3 /proc/loadavg)
+TREE=$(git describe --always --dirty 2>/dev/null || echo "?")
 ROOT=$(pwd)
 
 COUNT=${COUNT:-500000}
@@ -211,7 +212,7 @@ done
 echo
 echo "UDP, $COUNT datagrams of $PAYLOAD bytes over loopback, median of $RUNS runs, in $WHERE"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(uname -sr), $(nproc) cores, load average at start: $LOAD_START, at end: $(cut -d" " -f1-3 /proc/loadavg)"
-echo "versions: $("$SOCKIT" --version 2>/dev/null | head -1) (tree $(git describe --always --dirty 2>/dev/null || echo ?)); $(socat -V 2>/dev/null | grep 'socat version' | head -1)"
+echo "versions: $("$SOCKIT" --version 2>/dev/null | head -1) (tree $TREE at build time); $(socat -V 2>/dev/null | grep 'socat version' | head -1)"
 echo "$NEWLINE_NOTE"
 python3 - "$COUNT" "${R[send-sockit]}" "${R[send-socat]}" "${R[e2e-sockit]}" "${R[e2e-socat]}" <<'EOF'
 import statistics, sys
