@@ -9,7 +9,7 @@ use sockit::net::socket::{tcp_connect, tcp_listener};
 use sockit::net::{SocketInfo, SocketOptions};
 use sockit::tcp::{run_client, serve, ClientConfig, Mode, ServerConfig};
 use sockit::ui::event;
-use sockit::ui::stdio::{no_input, spawn_stdin, Output};
+use sockit::ui::stdio::{no_input, spawn_stdin, stdin_is_background_terminal, Output};
 use sockit::UsageError;
 
 use crate::cli::common::{BindArgs, SocketArgs, TcpOptionArgs};
@@ -128,7 +128,9 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
             event(format!("socket {}", SocketInfo::of(&listener)));
         }
         event(format!("listening on tcp {local}"));
-        let input = if mode == Mode::Print {
+        // A server started with `&` from a shell must not read the terminal (SIGTTIN
+        // would stop it at the first client).
+        let input = if mode == Mode::Print && !stdin_is_background_terminal() {
             spawn_stdin()
         } else {
             no_input()

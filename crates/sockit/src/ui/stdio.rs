@@ -47,6 +47,17 @@ pub fn spawn_stdin() -> InputChunks {
     rx
 }
 
+/// True when stdin is a terminal that belongs to another process group: the program was
+/// started in the background (`sockit tcp listen 9000 &`). Reading would stop the whole
+/// process with SIGTTIN, so servers then leave stdin alone.
+pub fn stdin_is_background_terminal() -> bool {
+    // SAFETY: isatty, tcgetpgrp and getpgrp only query the kernel.
+    unsafe {
+        libc::isatty(libc::STDIN_FILENO) == 1
+            && libc::tcgetpgrp(libc::STDIN_FILENO) != libc::getpgrp()
+    }
+}
+
 /// An input that is already at its end (for modes that do not read stdin).
 pub fn no_input() -> InputChunks {
     mpsc::channel(1).1
