@@ -3,11 +3,11 @@
 //! UDP keeps message boundaries (one `sendto` is one `recvfrom`: no sticky packets) but
 //! nothing else: datagrams may be lost, duplicated or reordered, and a datagram longer
 //! than the receiver's buffer is cut. The course's `recvfrom(1024)` silently drops the
-//! rest; [`listen`] detects it (`MSG_TRUNC` returns the real length) and says so.
+//! rest; [`listen()`] detects it (`MSG_TRUNC` returns the real length) and says so.
 //!
-//! - [`send`]: `sockit udp send`: one datagram per message or stdin line, optional wait
+//! - [`mod@send`]: `sockit udp send`: one datagram per message or stdin line, optional wait
 //!   for a reply, broadcast with `SO_BROADCAST`.
-//! - [`listen`]: `sockit udp listen`: print or echo every datagram with its sender.
+//! - [`mod@listen`]: `sockit udp listen`: print or echo every datagram with its sender.
 
 pub mod batch;
 pub mod listen;
