@@ -287,11 +287,10 @@ fn listing_links_work_for_tricky_names() {
             assert_eq!(r.status, 200, "folder link {path} broken");
         }
     }
-    for i in 0..names.len() {
+    for (i, name) in names.iter().enumerate() {
         assert!(
             fetched.contains_key(&format!("content {i}")),
-            "link to {:?} missing or broken; got {fetched:?}\n{html}",
-            names[i]
+            "link to {name:?} missing or broken; got {fetched:?}\n{html}"
         );
     }
 }
