@@ -1,0 +1,517 @@
+//! One client connection: read request heads, answer them in order, keep the connection
+//! alive between requests, and enforce the timeouts.
+//!
+//! The loop parses every complete request already in the read buffer (pipelining),
+//! renders the answers back to back into the write buffer and flushes them with one
+//! `write`. Idle connections give their buffers back to a per-thread pool, so ten
+//! thousand idle keep-alive clients cost little more than their sockets. Timeouts use a
+//! single timer per connection that is only re-armed when its deadline moves by more
+//! than a second, not once per request.
+
+use std::cell::RefCell;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+use crate::http::body::{BodyDecoder, BodyError};
+use crate::http::handler::{self, ConnCtx, Decision, Plan, Site};
+use crate::http::log;
+use crate::http::message::{self, Framing};
+use crate::http::response::{self as resp, Finish};
+use crate::http::sendfile;
+
+/// Read buffer size; heads up to 16 KiB grow it temporarily.
+const READ_BUF: usize = 8 * 1024;
+/// Buffers kept per thread for reuse.
+const POOL_MAX: usize = 256;
+/// Buffers bigger than this are freed instead of pooled.
+const POOL_BUF_MAX: usize = 80 * 1024;
+/// After the last response on a closing connection, how long we keep reading (and
+/// discarding) so the client's unread request bytes do not turn our FIN into a RST
+/// that could destroy the response in flight.
+const LINGER: Duration = Duration::from_secs(2);
+
+thread_local! {
+    static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn take_buf(len: usize) -> Vec<u8> {
+    POOL.with(|p| p.borrow_mut().pop()).map_or_else(
+        || vec![0u8; len],
+        |mut b| {
+            b.clear();
+            b.resize(len, 0);
+            b
+        },
+    )
+}
+
+fn give_buf(buf: &mut Vec<u8>) {
+    let b = std::mem::take(buf);
+    if b.capacity() == 0 || b.capacity() > POOL_BUF_MAX {
+        return;
+    }
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOL_MAX {
+            p.push(b);
+        }
+    });
+}
+
+/// Why reading a body stopped.
+#[derive(Debug)]
+pub enum BodyReadError {
+    /// The body broke its framing (400).
+    Malformed,
+    /// The client went away or stalled.
+    Io(io::Error),
+}
+
+impl From<BodyError> for BodyReadError {
+    fn from(_: BodyError) -> Self {
+        BodyReadError::Malformed
+    }
+}
+
+/// The socket with its buffers: what request bodies and responses are read and written through.
+pub struct Io {
+    /// The client socket.
+    pub stream: TcpStream,
+    /// Read buffer; valid bytes are `rbuf[start..end]`.
+    pub rbuf: Vec<u8>,
+    /// First unconsumed byte.
+    pub start: usize,
+    /// End of valid bytes.
+    pub end: usize,
+    /// Response bytes waiting to be written.
+    pub wbuf: Vec<u8>,
+    /// Longest a read or write may stall.
+    pub stall: Duration,
+}
+
+impl Io {
+    /// Reads more bytes into the buffer (waiting up to `stall`); `Ok(0)` at end of stream.
+    pub async fn fill(&mut self) -> io::Result<usize> {
+        self.make_room();
+        loop {
+            match self.stream.try_read(&mut self.rbuf[self.end..]) {
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    match tokio::time::timeout(self.stall, self.stream.readable()).await {
+                        Ok(r) => r?,
+                        Err(_) => return Err(io::ErrorKind::TimedOut.into()),
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Ensures free space after `end`: compacts, or grows up to one head's worth.
+    fn make_room(&mut self) {
+        if self.rbuf.is_empty() {
+            self.rbuf = take_buf(READ_BUF);
+        }
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.end == self.rbuf.len() {
+            if self.start > 0 {
+                self.rbuf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else {
+                let n = self.rbuf.len() * 2;
+                self.rbuf.resize(n, 0);
+            }
+        }
+    }
+
+    /// The next run of body bytes (`None` when the body is complete).
+    pub async fn body_chunk(
+        &mut self,
+        dec: &mut BodyDecoder,
+    ) -> Result<Option<&[u8]>, BodyReadError> {
+        loop {
+            if self.start < self.end {
+                let step = dec.decode(&self.rbuf[self.start..self.end])?;
+                let base = self.start;
+                self.start += step.consumed;
+                if let Some(r) = step.data {
+                    return Ok(Some(&self.rbuf[base + r.start..base + r.end]));
+                }
+                if step.done {
+                    return Ok(None);
+                }
+            } else if dec.is_done() {
+                return Ok(None);
+            }
+            match self.fill().await {
+                Ok(0) => return Err(BodyReadError::Io(io::ErrorKind::UnexpectedEof.into())),
+                Ok(_) => {}
+                Err(e) => return Err(BodyReadError::Io(e)),
+            }
+        }
+    }
+
+    /// Writes out the write buffer.
+    pub async fn flush(&mut self, more: bool) -> io::Result<()> {
+        if !self.wbuf.is_empty() {
+            sendfile::write_all(&self.stream, &self.wbuf, more, self.stall).await?;
+            self.wbuf.clear();
+        }
+        Ok(())
+    }
+
+    /// Tells a client waiting on `Expect: 100-continue` to go ahead.
+    pub async fn send_continue(&mut self) -> io::Result<()> {
+        sendfile::write_all(&self.stream, crate::http::body::CONTINUE, false, self.stall).await
+    }
+
+    /// Gives the buffers back to the pool while the connection sits idle.
+    fn release(&mut self) {
+        if self.start == self.end && self.wbuf.is_empty() {
+            give_buf(&mut self.rbuf);
+            give_buf(&mut self.wbuf);
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+}
+
+/// Result of waiting for the next bytes.
+enum Wait {
+    Ready,
+    Timeout,
+    Shutdown,
+}
+
+/// Per-connection timer and shutdown signal.
+struct Waiter {
+    timer: Pin<Box<Sleep>>,
+    cancel: Pin<Box<WaitForCancellationFutureOwned>>,
+    token: CancellationToken,
+}
+
+impl Waiter {
+    async fn readable(
+        &mut self,
+        stream: &TcpStream,
+        deadline: Instant,
+        allow_shutdown: bool,
+    ) -> io::Result<Wait> {
+        let cur = self.timer.deadline();
+        if cur > deadline || deadline.duration_since(cur) > Duration::from_secs(1) {
+            self.timer.as_mut().reset(deadline);
+        }
+        loop {
+            tokio::select! {
+                biased;
+                r = stream.readable() => { r?; return Ok(Wait::Ready) }
+                _ = self.cancel.as_mut(), if allow_shutdown => return Ok(Wait::Shutdown),
+                _ = self.timer.as_mut() => {
+                    if Instant::now() >= deadline {
+                        return Ok(Wait::Timeout);
+                    }
+                    self.timer.as_mut().reset(deadline);
+                }
+            }
+        }
+    }
+}
+
+/// Serves one connection until it closes; errors end only this connection.
+pub async fn serve(site: Arc<Site>, stream: TcpStream, peer: SocketAddr, token: CancellationToken) {
+    let cfg = &site.config;
+    let mut io = Io {
+        stream,
+        rbuf: Vec::new(),
+        start: 0,
+        end: 0,
+        wbuf: Vec::new(),
+        stall: cfg.idle_timeout,
+    };
+    let mut waiter = Waiter {
+        timer: Box::pin(tokio::time::sleep(cfg.idle_timeout)),
+        cancel: Box::pin(token.clone().cancelled_owned()),
+        token,
+    };
+    let close = run(&site, &mut io, &mut waiter, peer).await;
+    if close {
+        linger(&mut io).await;
+    }
+    give_buf(&mut io.rbuf);
+    give_buf(&mut io.wbuf);
+}
+
+/// What the synchronous part decided for one buffered request.
+enum Step {
+    NeedMore,
+    Handled(Decision, Framing),
+    /// A bad head: the error response is in the write buffer; close.
+    Fatal,
+}
+
+fn process_one(site: &Site, io: &mut Io, ctx: ConnCtx, scratch: &mut Vec<u8>) -> Step {
+    let mut slots = message::header_slots();
+    let buf = &io.rbuf[io.start..io.end];
+    match message::parse(buf, &mut slots) {
+        Ok(None) => Step::NeedMore,
+        Ok(Some(req)) => {
+            let d = handler::handle(site, &req, ctx, &mut io.wbuf, scratch);
+            io.start += req.head_len;
+            Step::Handled(d, req.framing)
+        }
+        Err(e) => {
+            bad_head(site, &mut io.wbuf, e.status, ctx.peer, buf);
+            Step::Fatal
+        }
+    }
+}
+
+fn bad_head(site: &Site, w: &mut Vec<u8>, status: u16, peer: SocketAddr, buf: &[u8]) {
+    let f = Finish {
+        close: true,
+        keep_alive_1_0: false,
+        extra: &site.extra,
+    };
+    let bytes = resp::error(w, status, false, b"", f);
+    if site.config.log != crate::http::config::LogFormat::Off {
+        let line_end = buf
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(buf.len())
+            .min(200);
+        let line = &buf[..line_end];
+        let mut parts = line.splitn(2, |&b| b == b' ');
+        let method = std::str::from_utf8(parts.next().unwrap_or(b"-")).unwrap_or("-");
+        let target = parts.next().unwrap_or(b"");
+        log::write(
+            site.config.log,
+            &log::Record {
+                peer: peer.ip(),
+                user: None,
+                method,
+                target,
+                minor: None,
+                status,
+                bytes,
+            },
+        );
+    }
+}
+
+/// The request loop; returns whether the connection should be closed gracefully
+/// (lingering), as opposed to dropped because the client is gone.
+async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAddr) -> bool {
+    let cfg = &site.config;
+    let mut scratch = Vec::new();
+    let mut head_started: Option<Instant> = None;
+    loop {
+        // Answer every complete request already buffered.
+        while io.start < io.end {
+            let ctx = ConnCtx {
+                peer,
+                closing: waiter.token.is_cancelled(),
+            };
+            match process_one(site, io, ctx, &mut scratch) {
+                Step::NeedMore => {
+                    if head_started.is_none() {
+                        head_started = Some(Instant::now());
+                    }
+                    break;
+                }
+                Step::Fatal => {
+                    return io.flush(false).await.is_ok();
+                }
+                Step::Handled(d, framing) => {
+                    head_started = None;
+                    match finish_request(site, io, d, framing, peer).await {
+                        Ok(true) => {
+                            // Long pipelines of cached files: do not let the buffer balloon.
+                            if io.wbuf.len() > 256 * 1024 && io.flush(false).await.is_err() {
+                                return false;
+                            }
+                        }
+                        Ok(false) => return io.flush(false).await.is_ok(),
+                        Err(()) => return false,
+                    }
+                }
+            }
+        }
+        if io.flush(false).await.is_err() {
+            return false;
+        }
+        let idle = io.start == io.end;
+        if idle && waiter.token.is_cancelled() {
+            return false;
+        }
+        // Read more: idle connections wait for the idle timeout, a started head for the
+        // header timeout measured from its first byte (slowloris gets 408).
+        io.make_room();
+        match io.stream.try_read(&mut io.rbuf[io.end..]) {
+            Ok(0) => return false,
+            Ok(n) => {
+                io.end += n;
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        }
+        let deadline = match head_started {
+            Some(t) if !idle => t + cfg.header_timeout,
+            _ => Instant::now() + cfg.idle_timeout,
+        };
+        if idle {
+            io.release();
+        }
+        match waiter.readable(&io.stream, deadline, idle).await {
+            Ok(Wait::Ready) => {}
+            Ok(Wait::Shutdown) => return false,
+            Ok(Wait::Timeout) if idle => return false,
+            Ok(Wait::Timeout) => {
+                let f = Finish {
+                    close: true,
+                    keep_alive_1_0: false,
+                    extra: &site.extra,
+                };
+                let bytes = resp::error(&mut io.wbuf, 408, false, b"", f);
+                if cfg.log != crate::http::config::LogFormat::Off {
+                    log::write(
+                        cfg.log,
+                        &log::Record {
+                            peer: peer.ip(),
+                            user: None,
+                            method: "-",
+                            target: b"",
+                            minor: None,
+                            status: 408,
+                            bytes,
+                        },
+                    );
+                }
+                return io.flush(false).await.is_ok();
+            }
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Carries out the plan of one request and deals with its body. `Ok(true)`: keep going;
+/// `Ok(false)`: close after flushing; `Err(())`: drop the connection now.
+async fn finish_request(
+    site: &Arc<Site>,
+    io: &mut Io,
+    d: Decision,
+    framing: Framing,
+    peer: SocketAddr,
+) -> Result<bool, ()> {
+    let close = d.close;
+    let cfg = &site.config;
+    if !d.consumes_body && framing != Framing::None && !close {
+        // A small body nobody wants (the handler closes for big ones): skip it so the
+        // next request starts at the right byte.
+        let mut dec = BodyDecoder::new(framing);
+        let mut total = 0u64;
+        loop {
+            match io.body_chunk(&mut dec).await {
+                Ok(Some(c)) => {
+                    total += c.len() as u64;
+                    if total > handler::DISCARD_MAX {
+                        return Err(());
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => return Err(()),
+            }
+        }
+    }
+    let outcome: Result<(u16, u64, bool), ()> = match d.plan {
+        Plan::Done => Ok((d.status, d.bytes, close)),
+        Plan::File { file, offset, len } => {
+            if io.flush(true).await.is_err() {
+                return Err(());
+            }
+            match sendfile::send_file(&io.stream, &file, offset, len, io.stall).await {
+                Ok(n) => Ok((d.status, n, close)),
+                Err(_) => Err(()),
+            }
+        }
+        Plan::Ranges { file, parts, tail } => {
+            let mut sent = 0u64;
+            for (h, off, len) in &parts {
+                io.wbuf.extend_from_slice(h);
+                if io.flush(true).await.is_err() {
+                    return Err(());
+                }
+                match sendfile::send_file(&io.stream, &file, *off, *len, io.stall).await {
+                    Ok(n) => sent += n + h.len() as u64,
+                    Err(_) => return Err(()),
+                }
+            }
+            io.wbuf.extend_from_slice(&tail);
+            Ok((d.status, sent + tail.len() as u64, close))
+        }
+        Plan::Gzip { file } => crate::http::compress::stream(io, file)
+            .await
+            .map(|n| (200, n, close))
+            .map_err(|_| ()),
+        Plan::Listing {
+            rel,
+            url_path,
+            query,
+            json,
+            head_only,
+        } => Ok(crate::http::listing::respond(
+            site, io, rel, url_path, query, json, head_only, close, d.http10,
+        )
+        .await),
+        Plan::Put(p) => crate::http::upload::run_put(site, io, p, close, d.http10).await,
+        Plan::Post(p) => crate::http::upload::run_post(site, io, p, close, d.http10).await,
+    };
+    let (status, bytes, close) = outcome?;
+    if let Some(l) = &d.log {
+        log::write(cfg.log, &l.record(peer.ip(), status, bytes));
+    }
+    Ok(!close)
+}
+
+/// Half-closes and drains briefly; see [`LINGER`].
+async fn linger(io: &mut Io) {
+    linger_stream(&io.stream, LINGER).await;
+}
+
+/// Sends our FIN (`shutdown(SHUT_WR)`) and then reads and discards what the client still
+/// sends, until it closes or `dur` passes. Closing with unread input would make the
+/// kernel send a RST, which can destroy the response before the client reads it.
+pub async fn linger_stream(stream: &TcpStream, dur: Duration) {
+    use std::os::fd::AsFd;
+    let _ = rustix::net::shutdown(stream.as_fd(), rustix::net::Shutdown::Write);
+    let deadline = Instant::now() + dur;
+    let mut drained = 0usize;
+    let mut buf = [0u8; 4096];
+    while drained < (1 << 20) {
+        match tokio::time::timeout_at(deadline, stream.readable()).await {
+            Ok(Ok(())) => match stream.try_read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => drained += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            },
+            _ => return,
+        }
+    }
+}
