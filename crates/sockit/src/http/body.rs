@@ -164,7 +164,7 @@ fn decode_chunked(
                     _ if !started => return Err(BodyError::Malformed),
                     b'\n' => return Err(BodyError::Malformed),
                     // Extensions are ignored, but must not contain control characters.
-                    b'\t' | b' '..=b'~' | 0x80..=0xff => {}
+                    b' '..=b'~' | 0x80..=0xff => {}
                     _ => return Err(BodyError::Malformed),
                 }
                 *line += 1;

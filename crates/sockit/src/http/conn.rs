@@ -319,6 +319,10 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
     let cfg = &site.config;
     let mut scratch = Vec::new();
     let mut head_started: Option<Instant> = None;
+    // A client that connects and never sends a request gets the header timeout, not
+    // the (longer) keep-alive idle timeout: it has not earned a kept-alive connection.
+    let connected = Instant::now();
+    let mut served_any = false;
     loop {
         // Answer every complete request already buffered.
         while io.start < io.end {
@@ -338,6 +342,7 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
                 }
                 Step::Handled(d, framing) => {
                     head_started = None;
+                    served_any = true;
                     match finish_request(site, io, d, framing, peer).await {
                         Ok(true) => {
                             // Long pipelines of cached files: do not let the buffer balloon.
@@ -373,6 +378,7 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
         }
         let deadline = match head_started {
             Some(t) if !idle => t + cfg.header_timeout,
+            _ if !served_any => connected + cfg.header_timeout,
             _ => Instant::now() + cfg.idle_timeout,
         };
         if idle {

@@ -309,7 +309,7 @@ pub async fn respond(
     } else {
         b"Content-Type: text/html; charset=utf-8\r\n"
     });
-    w.extend_from_slice(b"Cache-Control: no-cache\r\nVary: Accept\r\n");
+    w.extend_from_slice(b"Vary: Accept\r\n");
     resp::content_length(w, body.len() as u64);
     resp::finish(w, fin);
     if head_only {
