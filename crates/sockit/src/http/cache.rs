@@ -131,7 +131,9 @@ pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Ent
         c.map.get(key).cloned()
     });
     if let Some(e) = cached {
-        if e.generation.get() == generation && now.saturating_sub(e.checked_ms.get()) < TRUST_MS {
+        #[allow(clippy::absurd_extreme_comparisons)]
+        let trusted = now.saturating_sub(e.checked_ms.get()) < TRUST_MS;
+        if e.generation.get() == generation && trusted {
             return Ok(e);
         }
         if e.generation.get() == generation

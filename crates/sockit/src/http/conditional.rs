@@ -37,11 +37,8 @@ pub fn parse_date(value: &[u8]) -> Option<u64> {
 fn tags(list: &[u8]) -> impl Iterator<Item = (bool, &[u8])> {
     let mut rest = list;
     std::iter::from_fn(move || {
-        loop {
-            match rest.first() {
-                Some(b' ' | b'\t' | b',') => rest = &rest[1..],
-                _ => break,
-            }
+        while let Some(b' ' | b'\t' | b',') = rest.first() {
+            rest = &rest[1..];
         }
         let weak = rest.starts_with(b"W/");
         if weak {

@@ -257,6 +257,8 @@ pub async fn serve(site: Arc<Site>, stream: TcpStream, peer: SocketAddr, token: 
 }
 
 /// What the synchronous part decided for one buffered request.
+// A short-lived stack value: boxing the big variant would cost an allocation per request.
+#[allow(clippy::large_enum_variant)]
 enum Step {
     NeedMore,
     Handled(Decision, Framing),

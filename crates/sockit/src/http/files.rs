@@ -53,10 +53,10 @@ impl FileInfo {
         };
         Some(FileInfo {
             size: st.st_size.max(0) as u64,
-            mtime: st.st_mtime as i64,
+            mtime: st.st_mtime,
             mtime_nsec: st.st_mtime_nsec as i64,
-            ino: st.st_ino as u64,
-            dev: st.st_dev as u64,
+            ino: st.st_ino,
+            dev: st.st_dev,
             is_dir,
         })
     }

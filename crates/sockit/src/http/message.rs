@@ -282,10 +282,11 @@ pub fn parse<'a>(
             4 if name.eq_ignore_ascii_case(b"host") => hosts += 1,
             5 if name.eq_ignore_ascii_case(b"range") => r.range = Some(v),
             6 if name.eq_ignore_ascii_case(b"accept") => r.accept = Some(v),
-            6 if name.eq_ignore_ascii_case(b"expect") => {
-                if minor == 1 && trim(v).eq_ignore_ascii_case(b"100-continue") {
-                    r.expect_continue = true;
-                }
+            6 if name.eq_ignore_ascii_case(b"expect")
+                && minor == 1
+                && trim(v).eq_ignore_ascii_case(b"100-continue") =>
+            {
+                r.expect_continue = true;
             }
             6 if name.eq_ignore_ascii_case(b"origin") => r.origin = Some(v),
             8 if name.eq_ignore_ascii_case(b"if-match") => r.if_match = Some(v),

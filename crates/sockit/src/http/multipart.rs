@@ -255,13 +255,11 @@ mod tests {
 
     /// Runs the parser over `body` fed `step` bytes at a time; returns
     /// (name, filename, content) per part.
-    fn run(
-        boundary: &str,
-        body: &[u8],
-        step: usize,
-    ) -> Result<Vec<(Option<String>, Option<String>, Vec<u8>)>, MultipartError> {
+    type Part = (Option<String>, Option<String>, Vec<u8>);
+
+    fn run(boundary: &str, body: &[u8], step: usize) -> Result<Vec<Part>, MultipartError> {
         let mut p = Parser::new(boundary.as_bytes());
-        let mut parts: Vec<(Option<String>, Option<String>, Vec<u8>)> = Vec::new();
+        let mut parts: Vec<Part> = Vec::new();
         let mut chunks = body.chunks(step.max(1)).peekable();
         loop {
             match chunks.next() {
