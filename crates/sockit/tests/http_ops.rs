@@ -296,8 +296,13 @@ fn assert_usage_error(args: &[&str], needle: &str) {
         "no error message for `sockit {}`",
         args.join(" ")
     );
-    // One line of error (clap may add its "For more information, try '--help'." hint).
-    let real: Vec<&&str> = lines.iter().filter(|l| !l.contains("--help")).collect();
+    // One line of error; clap's hints ("For more information, try '--help'.",
+    // "[possible values: ...]", "tip: ...") may follow it.
+    let is_hint = |l: &str| {
+        let t = l.trim_start();
+        t.contains("--help") || t.starts_with("[possible values") || t.starts_with("tip:")
+    };
+    let real: Vec<&&str> = lines.iter().filter(|l| !is_hint(l)).collect();
     assert_eq!(real.len(), 1, "not a one-line error:\n{err}");
     assert!(
         real[0].to_lowercase().contains(&needle.to_lowercase()),

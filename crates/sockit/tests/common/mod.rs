@@ -65,6 +65,19 @@ impl Captured {
         });
     }
 
+    /// Waits until the pipe reaches EOF (the child and anything it spawned closed it).
+    fn wait_eof(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let mut guard = self.state.lock().unwrap();
+        while !guard.1 {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            guard = self.cond.wait_timeout(guard, deadline - now).unwrap().0;
+        }
+    }
+
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.state.lock().unwrap().0).into_owned()
     }
@@ -223,10 +236,15 @@ impl Proc {
         );
     }
 
-    /// Exit status if the process has ended, without waiting.
+    /// Exit status if the process has ended, without waiting (beyond letting the reader
+    /// threads collect the last output, so `stderr_text` is complete once this returns Some).
     pub fn try_exit(&mut self) -> Option<ExitStatus> {
         if self.exited.is_none() {
             self.exited = self.child.try_wait().ok().flatten();
+            if self.exited.is_some() {
+                self.out.wait_eof(Duration::from_secs(2));
+                self.err.wait_eof(Duration::from_secs(2));
+            }
         }
         self.exited
     }
