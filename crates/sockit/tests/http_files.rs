@@ -612,20 +612,60 @@ fn put_with_stale_if_match_is_412_and_changes_nothing() {
 
 #[test]
 fn etag_changes_when_the_file_changes() {
+    // One connection, so the second request meets whatever the first one left cached.
     let site = Site::new();
     let p = site.write("c.txt", "one");
     set_mtime(&p, 1_600_000_000);
     let srv = site.serve(&[]);
-    let e1 = srv.get("/c.txt", &[]).header("etag").unwrap().to_string();
+    let mut c = srv.connect();
+    c.send(request("GET", "/c.txt", &[])).unwrap();
+    let e1 = c
+        .read_response()
+        .unwrap()
+        .header("etag")
+        .unwrap()
+        .to_string();
     std::fs::write(&p, "two!").unwrap();
     set_mtime(&p, 1_600_000_100);
-    let r = srv.get("/c.txt", &[&format!("If-None-Match: {e1}")]);
+    c.send(request("GET", "/c.txt", &[&format!("If-None-Match: {e1}")]))
+        .unwrap();
+    let r = c.read_response().unwrap();
     assert_eq!(
         (r.status, r.body.as_slice()),
         (200, &b"two!"[..]),
         "stale cache entry"
     );
     assert_ne!(r.header("etag").unwrap(), e1);
+}
+
+#[test]
+fn edited_files_are_served_fresh_on_the_next_request() {
+    // Editors and build tools rewrite files while a browser keeps reloading: the very next
+    // request must see the new bytes, and a size change must never produce a response
+    // whose Content-Length does not match its body.
+    let site = Site::new();
+    let small = site.write("small.txt", "one");
+    let big = site.write("big.bin", vec![b'A'; 100_000]);
+    let srv = site.serve(&[]);
+    let mut c = srv.connect();
+    for path in ["/small.txt", "/big.bin"] {
+        c.send(request("GET", path, &[])).unwrap();
+        assert_eq!(c.read_response().unwrap().status, 200);
+    }
+    std::fs::write(&small, "two!").unwrap();
+    std::fs::write(&big, vec![b'B'; 50_000]).unwrap();
+    c.send(request("GET", "/small.txt", &[])).unwrap();
+    assert_eq!(
+        c.read_response().unwrap().text(),
+        "two!",
+        "stale small file"
+    );
+    c.send(request("GET", "/big.bin", &[])).unwrap();
+    let r = c
+        .read_response()
+        .unwrap_or_else(|e| panic!("broken response after the file shrank: {e}"));
+    assert_eq!(r.header("content-length"), Some("50000"));
+    assert!(r.body.iter().all(|&b| b == b'B'), "stale big file");
 }
 
 // ---------------------------------------------------------------------------

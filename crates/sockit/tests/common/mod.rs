@@ -459,9 +459,17 @@ impl Conn {
     /// Reads more bytes into the buffer; `Ok(0)` on EOF.
     fn fill(&mut self) -> io::Result<usize> {
         let mut chunk = [0u8; 65536];
-        let n = self.stream.read(&mut chunk)?;
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(n)
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(n) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    return Ok(n);
+                }
+                // A signal landed on this thread mid-read (EINTR): just read again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     fn take(&mut self, n: usize) -> Vec<u8> {
