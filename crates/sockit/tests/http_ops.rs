@@ -153,6 +153,52 @@ fn access_log_records_curl_requests_and_ranges() {
 }
 
 #[test]
+fn access_log_records_every_request_whatever_its_outcome() {
+    // Refusals are what an operator most wants to see in the log.
+    let site = Site::new();
+    site.write("a.txt", "a");
+    site.write(".env", "x");
+    let srv = site.serve(&[]);
+    let cases: &[(&str, &str, u16)] = &[
+        ("OPTIONS", "*", 200),
+        ("OPTIONS", "/a.txt", 200),
+        ("TRACE", "/a.txt", 405),
+        ("DELETE", "/a.txt", 405),
+        ("BREW", "/a.txt", 501),
+        ("GET", "/.env", 404),
+        ("GET", "/%2e%2e/secret.txt", 400),
+        ("GET", "/a.txt", 200),
+    ];
+    for (method, target, status) in cases {
+        let r = srv.exchange(request(method, target, &[]));
+        assert_eq!(r.status, *status, "{method} {target}");
+    }
+    for (method, target, status) in cases {
+        let needle = format!("\"{method} {target} HTTP/1.1\" {status} ");
+        assert!(
+            srv.wait_log(&needle, Duration::from_secs(5)).is_some(),
+            "no access-log line {needle:?}; stderr:\n{}",
+            srv.stderr()
+        );
+    }
+}
+
+#[test]
+fn access_log_request_field_for_unparsable_requests() {
+    // Even a refused head is logged with its request line as sent, quoted once.
+    let site = Site::new();
+    let srv = site.serve(&[]);
+    assert_eq!(
+        srv.exchange("GET /x HTTP/2.0\r\nHost: h\r\n\r\n").status,
+        505
+    );
+    let line = srv
+        .wait_log(" 505 ", Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("505 not logged:\n{}", srv.stderr()));
+    assert!(line.contains("\"GET /x HTTP/2.0\" 505 "), "{line}");
+}
+
+#[test]
 fn quiet_silences_the_access_log() {
     let site = Site::new();
     site.write("hello.txt", "hi");
