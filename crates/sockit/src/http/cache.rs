@@ -21,9 +21,10 @@ pub const SMALL_FILE: u64 = 64 * 1024;
 const MAX_BYTES: usize = 32 << 20;
 /// Per-thread entry budget.
 const MAX_ENTRIES: usize = 8192;
-/// An entry younger than this (ms) is trusted without a `stat`. Zero: always re-stat,
-/// so a file edited on disk is served fresh on the very next request.
-const TRUST_MS: u64 = 0;
+/// With inotify watching its folder, an entry younger than this (ms) is trusted without
+/// a `stat`: edits are seen at once through [`crate::http::watch`], and this bound only
+/// matters for what inotify cannot see (e.g. a symlink's target in an unwatched folder).
+const TRUST_MS: u64 = 1000;
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
@@ -88,6 +89,8 @@ pub struct Entry {
     pub content_type: Box<str>,
     /// On-the-fly gzip of a small text file, computed on first demand.
     pub gzipped: RefCell<Option<Rc<Repr>>>,
+    /// inotify watches the folders this entry depends on.
+    watched: Cell<bool>,
     checked_ms: Cell<u64>,
     generation: Cell<u64>,
 }
@@ -120,6 +123,10 @@ pub type Error = OpenError;
 /// `site` identifies the server so two servers on one thread never share entries.
 pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Entry>, Error> {
     let now = monotonic_ms();
+    let inotify = crate::http::watch::changed();
+    if inotify == Some(true) {
+        invalidate_all();
+    }
     let generation = GENERATION.load(Ordering::Acquire);
     let cached = CACHE.with(|c| {
         let mut c = c.borrow_mut();
@@ -131,8 +138,9 @@ pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Ent
         c.map.get(key).cloned()
     });
     if let Some(e) = cached {
-        #[allow(clippy::absurd_extreme_comparisons)]
-        let trusted = now.saturating_sub(e.checked_ms.get()) < TRUST_MS;
+        let trusted = inotify.is_some()
+            && e.watched.get()
+            && now.saturating_sub(e.checked_ms.get()) < TRUST_MS;
         if e.generation.get() == generation && trusted {
             return Ok(e);
         }
@@ -144,7 +152,15 @@ pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Ent
             return Ok(e);
         }
     }
+    // Watch before reading, so a change racing with the read is not missed.
+    let dir = match key.strip_suffix(b"/") {
+        Some(d) => d,
+        None if key.is_empty() => key,
+        None => &key[..key.iter().rposition(|&b| b == b'/').unwrap_or(0)],
+    };
+    let watched = inotify.is_some() && crate::http::watch::watch(&root.path, dir);
     let entry = Rc::new(resolve(root, opts, key)?);
+    entry.watched.set(watched && !opts.follow_symlinks);
     entry.checked_ms.set(now);
     entry.generation.set(generation);
     CACHE.with(|c| {
@@ -199,6 +215,7 @@ fn resolve(root: &Root, opts: Opts, key: &[u8]) -> Result<Entry, Error> {
             text: true,
             content_type: "text/html; charset=utf-8".into(),
             gzipped: RefCell::new(None),
+            watched: Cell::new(false),
             checked_ms: Cell::new(0),
             generation: Cell::new(0),
         };
@@ -260,6 +277,7 @@ fn file_entry(
         text,
         content_type: content_type.into(),
         gzipped: RefCell::new(None),
+        watched: Cell::new(false),
         checked_ms: Cell::new(0),
         generation: Cell::new(0),
     })

@@ -97,11 +97,43 @@ pub struct Io {
 }
 
 impl Io {
+    /// One non-blocking read into the free part of the buffer.
+    ///
+    /// A short read means the socket's receive queue is now empty, so we clear tokio's
+    /// readiness flag right away (by answering `WouldBlock` from inside `try_io`, which
+    /// only clears it if no newer event arrived). The next wait then goes straight to
+    /// the event loop instead of first paying for a `recv` that fails with `EAGAIN`:
+    /// one system call less per keep-alive request.
+    fn read_some(&mut self) -> io::Result<usize> {
+        use std::os::fd::AsFd;
+        self.make_room();
+        let Io {
+            stream, rbuf, end, ..
+        } = self;
+        let buf = &mut rbuf[*end..];
+        let want = buf.len();
+        let mut got = 0usize;
+        let r = stream.try_io(tokio::io::Interest::READABLE, || {
+            let (n, _) =
+                rustix::net::recv(stream.as_fd(), &mut *buf, rustix::net::RecvFlags::empty())?;
+            got = n;
+            if n > 0 && n < want {
+                Err(io::ErrorKind::WouldBlock.into())
+            } else {
+                Ok(n)
+            }
+        });
+        match r {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && got > 0 => Ok(got),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Reads more bytes into the buffer (waiting up to `stall`); `Ok(0)` at end of stream.
     pub async fn fill(&mut self) -> io::Result<usize> {
-        self.make_room();
         loop {
-            match self.stream.try_read(&mut self.rbuf[self.end..]) {
+            match self.read_some() {
                 Ok(n) => {
                     self.end += n;
                     return Ok(n);
@@ -291,11 +323,12 @@ fn bad_head(site: &Site, w: &mut Vec<u8>, status: u16, peer: SocketAddr, buf: &[
     };
     let bytes = resp::error(w, status, false, b"", f);
     if site.config.log != crate::http::config::LogFormat::Off {
+        // The request line as sent (bounded), so the log shows what was refused.
         let line_end = buf
             .iter()
             .position(|&b| b == b'\r' || b == b'\n')
             .unwrap_or(buf.len())
-            .min(200);
+            .min(1024);
         let line = &buf[..line_end];
         let mut parts = line.splitn(2, |&b| b == b' ');
         let method = std::str::from_utf8(parts.next().unwrap_or(b"-")).unwrap_or("-");
@@ -367,8 +400,7 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
         }
         // Read more: idle connections wait for the idle timeout, a started head for the
         // header timeout measured from its first byte (slowloris gets 408).
-        io.make_room();
-        match io.stream.try_read(&mut io.rbuf[io.end..]) {
+        match io.read_some() {
             Ok(0) => return false,
             Ok(n) => {
                 io.end += n;

@@ -271,6 +271,46 @@ pub fn handle(
     w: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
 ) -> Decision {
+    let mut user = None;
+    let mut d = route(site, req, ctx, w, scratch, &mut user);
+    d.http10 = req.minor == 0;
+    let cfg = &site.config;
+    if cfg.log != LogFormat::Off {
+        // Every request is logged, refusals included: they are what an operator looks for.
+        if matches!(d.plan, Plan::Done) {
+            log::write(
+                cfg.log,
+                &log::Record {
+                    peer: ctx.peer.ip(),
+                    user,
+                    method: req.method_str,
+                    target: req.target,
+                    minor: Some(req.minor),
+                    status: d.status,
+                    bytes: d.bytes,
+                },
+            );
+        } else {
+            d.log = Some(log::Owned {
+                method: req.method_str.to_string(),
+                target: req.target.to_vec(),
+                minor: Some(req.minor),
+                user: user.map(str::to_string),
+            });
+        }
+    }
+    d
+}
+
+/// Applies the method rules and dispatches; `user` receives the authenticated user.
+fn route<'s>(
+    site: &'s Site,
+    req: &Request<'_>,
+    ctx: ConnCtx,
+    w: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    user_out: &mut Option<&'s str>,
+) -> Decision {
     let cfg = &site.config;
     let keep_close = !req.keep_alive || ctx.closing;
     // Answers that leave the request body unread must close the connection when the
@@ -296,8 +336,8 @@ pub fn handle(
     if cfg.cors && preflight {
         return cors_preflight(site, req, w, close);
     }
-    let user = match authorized(site, req) {
-        Some(user) => user,
+    match authorized(site, req) {
+        Some(user) => *user_out = user,
         None => {
             return error(
                 site,
@@ -332,18 +372,7 @@ pub fn handle(
         Err(PathError::BadRequest) => return error(site, req, w, 400, b"", close),
         Err(PathError::Hidden) => return error(site, req, w, 404, b"", close),
     };
-    let owned_log = |status| -> Option<log::Owned> {
-        (cfg.log != LogFormat::Off).then(|| {
-            let _ = status;
-            log::Owned {
-                method: req.method_str.to_string(),
-                target: req.target.to_vec(),
-                minor: Some(req.minor),
-                user: user.map(str::to_string),
-            }
-        })
-    };
-    let mut d = match req.method {
+    match req.method {
         Method::Get | Method::Head => get(
             site,
             req,
@@ -359,26 +388,7 @@ pub fn handle(
             crate::http::upload::plan_post(site, req, w, scratch, target.path, keep_close, close)
         }
         _ => error(site, req, w, 405, &site.allow, close),
-    };
-    d.http10 = req.minor == 0;
-    if !matches!(d.plan, Plan::Done) {
-        d.log = owned_log(d.status);
     }
-    if matches!(d.plan, Plan::Done) && cfg.log != LogFormat::Off {
-        log::write(
-            cfg.log,
-            &log::Record {
-                peer: ctx.peer.ip(),
-                user,
-                method: req.method_str,
-                target: req.target,
-                minor: Some(req.minor),
-                status: d.status,
-                bytes: d.bytes,
-            },
-        );
-    }
-    d
 }
 
 fn options(site: &Site, req: &Request<'_>, w: &mut Vec<u8>, close: bool) -> Decision {

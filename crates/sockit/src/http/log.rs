@@ -21,7 +21,8 @@ pub struct Record<'a> {
     pub method: &'a str,
     /// Request target as sent.
     pub target: &'a [u8],
-    /// HTTP minor version (0 or 1); `None` when the request line was unreadable.
+    /// HTTP minor version (0 or 1); `None` when the head was refused before it could be
+    /// read: then `target` holds the rest of the request line as sent (version included).
     pub minor: Option<u8>,
     /// Status sent.
     pub status: u16,
@@ -124,7 +125,7 @@ pub fn format(format: LogFormat, time_clf: &str, time_iso: &str, r: &Record<'_>,
     let version = match r.minor {
         Some(0) => "HTTP/1.0",
         Some(_) => "HTTP/1.1",
-        None => "-",
+        None => "",
     };
     match format {
         LogFormat::Off => {}
@@ -134,9 +135,15 @@ pub fn format(format: LogFormat, time_clf: &str, time_iso: &str, r: &Record<'_>,
             push_escaped(out, user.as_bytes());
             let _ = write!(out, " [{time_clf}] \"");
             push_escaped(out, r.method.as_bytes());
-            out.push(' ');
-            push_escaped(out, r.target);
-            let _ = write!(out, " {version}\" {} {}", r.status, r.bytes);
+            if !r.target.is_empty() {
+                out.push(' ');
+                push_escaped(out, r.target);
+            }
+            if !version.is_empty() {
+                out.push(' ');
+                out.push_str(version);
+            }
+            let _ = write!(out, "\" {} {}", r.status, r.bytes);
         }
         LogFormat::Json => {
             let obj = serde_json::json!({

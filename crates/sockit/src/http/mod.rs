@@ -33,6 +33,7 @@ pub mod response;
 pub mod sendfile;
 pub mod server;
 pub mod upload;
+pub mod watch;
 
 pub use config::{parse_size, LogFormat, ServeConfig};
 pub use server::{serve, Server};
