@@ -242,7 +242,7 @@ bench_one() {
   wrk -t2 -c32 -d2s "$url1k" >/dev/null 2>&1 # warm-up (caches, open_file_cache)
 
   t0=$(cpu_ticks "$pid")
-  res=$(run_wrk -t2 -c32 -d"${DURATION}s" "$url1k")
+  res=$(run_wrk -t2 -c32 -d"${DURATION}s" --timeout 10s "$url1k")
   t1=$(cpu_ticks "$pid")
   read -r n _ _ rps errs <<<"$res"
   R[$name.rps]=$rps
@@ -251,7 +251,7 @@ bench_one() {
   echo "   1 KiB: $rps req/s, errors $errs, CPU $(python3 -c "print(f'{($t1-$t0)/$CLK_TCK:.2f}')") s"
 
   t0=$(cpu_ticks "$pid")
-  res=$(run_wrk -t2 -c4 -d"${DURATION}s" "$url100m")
+  res=$(run_wrk -t2 -c4 -d"${DURATION}s" --timeout 30s "$url100m")
   t1=$(cpu_ticks "$pid")
   read -r n secs bps _ errs <<<"$res"
   R[$name.gibps]=$(python3 -c "print(f'{$bps/2**30:.2f}')")
@@ -267,7 +267,7 @@ bench_one() {
   for i in $(seq 1 900); do [ -s "$ready" ] && break; sleep 0.1; done
   R[$name.idle]=$(cat "$ready" 2>/dev/null || echo "not ready")
   R[$name.rss1]=$(rss_kib "$pid")
-  res=$(run_wrk -t2 -c32 -d"${DURATION}s" "$url1k")
+  res=$(run_wrk -t2 -c32 -d"${DURATION}s" --timeout 10s "$url1k")
   read -r _ _ _ rps errs <<<"$res"
   R[$name.rps_idle]=$rps
   R[$name.err_idle]=$errs
@@ -280,7 +280,7 @@ bench_one() {
 
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), kernel $(uname -r)"
 echo "   wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'); nginx $(nginx -v 2>&1 | sed 's/.*\///'); $(lighttpd -v 2>/dev/null | head -1 | awk '{print $1}'); $("$SOCKIT" --version 2>/dev/null || echo sockit ?)"
-echo "   DURATION=${DURATION}s IDLE=$IDLE"
+echo "   DURATION=${DURATION}s IDLE=$IDLE; load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
 for s in $SERVERS; do bench_one "$s"; done
 
 echo
