@@ -42,14 +42,13 @@ thread_local! {
 }
 
 fn take_buf(len: usize) -> Vec<u8> {
-    POOL.with(|p| p.borrow_mut().pop()).map_or_else(
-        || vec![0u8; len],
-        |mut b| {
-            b.clear();
-            b.resize(len, 0);
-            b
-        },
-    )
+    // Pooled buffers keep their old bytes: they are overwritten before being read, so
+    // there is no need to pay a memset per request.
+    let mut b = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+    if b.len() < len {
+        b.resize(len, 0);
+    }
+    b
 }
 
 fn give_buf(buf: &mut Vec<u8>) {
@@ -199,11 +198,24 @@ impl Io {
     }
 
     /// Writes out the write buffer.
+    ///
+    /// Almost always the socket takes the whole response at once; only when it does not
+    /// do we await (in a boxed future, keeping every connection's task small).
     pub async fn flush(&mut self, more: bool) -> io::Result<()> {
-        if !self.wbuf.is_empty() {
-            sendfile::write_all(&self.stream, &self.wbuf, more, self.stall).await?;
-            self.wbuf.clear();
+        if self.wbuf.is_empty() {
+            return Ok(());
         }
+        let sent = sendfile::try_send(&self.stream, &self.wbuf, more)?;
+        if sent < self.wbuf.len() {
+            Box::pin(sendfile::write_all(
+                &self.stream,
+                &self.wbuf[sent..],
+                more,
+                self.stall,
+            ))
+            .await?;
+        }
+        self.wbuf.clear();
         Ok(())
     }
 
@@ -234,7 +246,6 @@ enum Wait {
 struct Waiter {
     timer: Pin<Box<Sleep>>,
     cancel: Pin<Box<WaitForCancellationFutureOwned>>,
-    token: CancellationToken,
 }
 
 impl Waiter {
@@ -277,8 +288,7 @@ pub async fn serve(site: Arc<Site>, stream: TcpStream, peer: SocketAddr, token: 
     };
     let mut waiter = Waiter {
         timer: Box::pin(tokio::time::sleep(cfg.idle_timeout)),
-        cancel: Box::pin(token.clone().cancelled_owned()),
-        token,
+        cancel: Box::pin(token.cancelled_owned()),
     };
     let close = run(&site, &mut io, &mut waiter, peer).await;
     if close {
@@ -359,11 +369,15 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
     let connected = Instant::now();
     let mut served_any = false;
     loop {
+        if io.wbuf.capacity() == 0 {
+            io.wbuf = take_buf(0);
+            io.wbuf.clear();
+        }
         // Answer every complete request already buffered.
         while io.start < io.end {
             let ctx = ConnCtx {
                 peer,
-                closing: waiter.token.is_cancelled(),
+                closing: site.closing.load(std::sync::atomic::Ordering::Relaxed),
             };
             match process_one(site, io, ctx, &mut scratch) {
                 Step::NeedMore => {
@@ -378,7 +392,17 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
                 Step::Handled(d, framing) => {
                     head_started = None;
                     served_any = true;
-                    match finish_request(site, io, d, framing, peer).await {
+                    // The common case (answer already rendered, no body to skip) needs no
+                    // await; everything else runs in a boxed future so its state does not
+                    // enlarge every connection's task.
+                    let simple =
+                        matches!(d.plan, Plan::Done) && (framing == Framing::None || d.close);
+                    let next = if simple {
+                        Ok(!d.close)
+                    } else {
+                        Box::pin(finish_request(site, io, d, framing, peer)).await
+                    };
+                    match next {
                         Ok(true) => {
                             // Long pipelines of cached files: do not let the buffer balloon.
                             if io.wbuf.len() > 256 * 1024 && io.flush(false).await.is_err() {
@@ -395,7 +419,7 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
             return false;
         }
         let idle = io.start == io.end;
-        if idle && waiter.token.is_cancelled() {
+        if idle && site.closing.load(std::sync::atomic::Ordering::Relaxed) {
             return false;
         }
         // Read more: idle connections wait for the idle timeout, a started head for the
@@ -505,7 +529,8 @@ async fn finish_request(
             io.wbuf.extend_from_slice(&tail);
             Ok((d.status, sent + tail.len() as u64, close))
         }
-        Plan::Gzip { file } => crate::http::compress::stream(io, file)
+        // Rare, large futures are boxed so they do not bloat every connection's task.
+        Plan::Gzip { file } => Box::pin(crate::http::compress::stream(io, file))
             .await
             .map(|n| (200, n, close))
             .map_err(|_| ()),
@@ -515,12 +540,14 @@ async fn finish_request(
             query,
             json,
             head_only,
-        } => Ok(crate::http::listing::respond(
+        } => Ok(Box::pin(crate::http::listing::respond(
             site, io, rel, url_path, query, json, head_only, close, d.http10,
-        )
+        ))
         .await),
-        Plan::Put(p) => crate::http::upload::run_put(site, io, p, close, d.http10).await,
-        Plan::Post(p) => crate::http::upload::run_post(site, io, p, close, d.http10).await,
+        Plan::Put(p) => Box::pin(crate::http::upload::run_put(site, io, p, close, d.http10)).await,
+        Plan::Post(p) => {
+            Box::pin(crate::http::upload::run_post(site, io, p, close, d.http10)).await
+        }
     };
     let (status, bytes, close) = outcome?;
     if let Some(l) = &d.log {
@@ -542,7 +569,8 @@ pub async fn linger_stream(stream: &TcpStream, dur: Duration) {
     let _ = rustix::net::shutdown(stream.as_fd(), rustix::net::Shutdown::Write);
     let deadline = Instant::now() + dur;
     let mut drained = 0usize;
-    let mut buf = [0u8; 4096];
+    // On the heap: an array here would make every connection's task 4 KiB bigger.
+    let mut buf = vec![0u8; 4096];
     while drained < (1 << 20) {
         match tokio::time::timeout_at(deadline, stream.readable()).await {
             Ok(Ok(())) => match stream.try_read(&mut buf) {
@@ -553,5 +581,35 @@ pub async fn linger_stream(stream: &TcpStream, dur: Duration) {
             },
             _ => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ten thousand idle keep-alive connections must fit in well under 100 MiB: the
+    /// per-connection task (this future) is most of what an idle connection costs.
+    #[test]
+    fn connection_future_is_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::http::ServeConfig {
+            root: dir.path().to_path_buf(),
+            ..Default::default()
+        };
+        let site = Arc::new(Site::new(config, 999).unwrap());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+            let peer = c.local_addr().unwrap();
+            let fut = serve(site, c, peer, CancellationToken::new());
+            let size = std::mem::size_of_val(&fut);
+            eprintln!("connection future: {size} bytes");
+            assert!(size <= 1280, "connection future is {size} bytes");
+        });
     }
 }

@@ -51,6 +51,8 @@ pub struct Site {
     pub credentials: Option<Box<[u8]>>,
     /// What the cache needs from the config.
     pub cache_opts: cache::Opts,
+    /// Set once shutdown began: answers then carry `Connection: close`.
+    pub closing: std::sync::atomic::AtomicBool,
 }
 
 impl Site {
@@ -92,6 +94,7 @@ impl Site {
             credentials,
             cache_opts,
             config,
+            closing: std::sync::atomic::AtomicBool::new(false),
         })
     }
 }

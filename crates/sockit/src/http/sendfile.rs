@@ -55,6 +55,28 @@ pub async fn write_all(
     Ok(())
 }
 
+/// Sends as much of `buf` as the socket takes right now, without waiting.
+pub fn try_send(stream: &TcpStream, buf: &[u8], more: bool) -> io::Result<usize> {
+    let flags = if more {
+        rustix::net::SendFlags::MORE | rustix::net::SendFlags::NOSIGNAL
+    } else {
+        rustix::net::SendFlags::NOSIGNAL
+    };
+    let mut sent = 0;
+    while sent < buf.len() {
+        match stream.try_io(Interest::WRITABLE, || {
+            rustix::net::send(stream.as_fd(), &buf[sent..], flags).map_err(io::Error::from)
+        }) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
 /// Sends `len` bytes of `file` starting at `offset`; returns the bytes sent.
 ///
 /// Falls back to read + write when the file system cannot `sendfile` (EINVAL/ENOSYS).

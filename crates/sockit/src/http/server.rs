@@ -160,7 +160,10 @@ async fn accept_loop(
     loop {
         let accepted = tokio::select! {
             biased;
-            _ = token.cancelled() => return,
+            _ = token.cancelled() => {
+                site.closing.store(true, Ordering::Relaxed);
+                return;
+            }
             r = listener.accept() => r,
         };
         let (stream, peer) = match accepted {
