@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::http::body::{BodyDecoder, BodyError};
 use crate::http::handler::{self, ConnCtx, Decision, Plan, Site};
@@ -239,22 +238,52 @@ impl Io {
 enum Wait {
     Ready,
     Timeout,
-    Shutdown,
 }
 
-/// Per-connection timer and shutdown signal.
+thread_local! {
+    /// Connections of this worker that are in the middle of a request (not idle).
+    static BUSY: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many connections of the calling worker thread are serving a request right now.
+///
+/// Graceful shutdown waits for this to reach zero and then drops the idle ones: no
+/// per-connection shutdown signal (and its cost on every wait) is needed.
+pub fn busy_here() -> usize {
+    BUSY.with(|b| b.get())
+}
+
+/// Marks a connection busy (counted in [`busy_here`]) until it goes idle or ends.
+struct Busy(bool);
+
+impl Busy {
+    fn set(&mut self, busy: bool) {
+        if self.0 != busy {
+            self.0 = busy;
+            BUSY.with(|b| {
+                b.set(if busy {
+                    b.get() + 1
+                } else {
+                    b.get().saturating_sub(1)
+                })
+            });
+        }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.set(false);
+    }
+}
+
+/// Per-connection timer, re-armed only when its deadline moves by more than a second.
 struct Waiter {
     timer: Pin<Box<Sleep>>,
-    cancel: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 impl Waiter {
-    async fn readable(
-        &mut self,
-        stream: &TcpStream,
-        deadline: Instant,
-        allow_shutdown: bool,
-    ) -> io::Result<Wait> {
+    async fn readable(&mut self, stream: &TcpStream, deadline: Instant) -> io::Result<Wait> {
         let cur = self.timer.deadline();
         if cur > deadline || deadline.duration_since(cur) > Duration::from_secs(1) {
             self.timer.as_mut().reset(deadline);
@@ -263,7 +292,6 @@ impl Waiter {
             tokio::select! {
                 biased;
                 r = stream.readable() => { r?; return Ok(Wait::Ready) }
-                _ = self.cancel.as_mut(), if allow_shutdown => return Ok(Wait::Shutdown),
                 _ = self.timer.as_mut() => {
                     if Instant::now() >= deadline {
                         return Ok(Wait::Timeout);
@@ -276,7 +304,9 @@ impl Waiter {
 }
 
 /// Serves one connection until it closes; errors end only this connection.
-pub async fn serve(site: Arc<Site>, stream: TcpStream, peer: SocketAddr, token: CancellationToken) {
+///
+/// Meant to run on a worker's current-thread runtime (see [`busy_here`]).
+pub async fn serve(site: Arc<Site>, stream: TcpStream, peer: SocketAddr) {
     let cfg = &site.config;
     let mut io = Io {
         stream,
@@ -288,7 +318,6 @@ pub async fn serve(site: Arc<Site>, stream: TcpStream, peer: SocketAddr, token: 
     };
     let mut waiter = Waiter {
         timer: Box::pin(tokio::time::sleep(cfg.idle_timeout)),
-        cancel: Box::pin(token.cancelled_owned()),
     };
     let close = run(&site, &mut io, &mut waiter, peer).await;
     if close {
@@ -368,6 +397,8 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
     // the (longer) keep-alive idle timeout: it has not earned a kept-alive connection.
     let connected = Instant::now();
     let mut served_any = false;
+    let mut busy = Busy(false);
+    busy.set(true);
     loop {
         if io.wbuf.capacity() == 0 {
             io.wbuf = take_buf(0);
@@ -442,9 +473,11 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
         if idle {
             io.release();
         }
-        match waiter.readable(&io.stream, deadline, idle).await {
+        busy.set(!idle);
+        let waited = waiter.readable(&io.stream, deadline).await;
+        busy.set(true);
+        match waited {
             Ok(Wait::Ready) => {}
-            Ok(Wait::Shutdown) => return false,
             Ok(Wait::Timeout) if idle => return false,
             Ok(Wait::Timeout) => {
                 let f = Finish {
@@ -606,7 +639,7 @@ mod tests {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
             let peer = c.local_addr().unwrap();
-            let fut = serve(site, c, peer, CancellationToken::new());
+            let fut = serve(site, c, peer);
             let size = std::mem::size_of_val(&fut);
             eprintln!("connection future: {size} bytes");
             assert!(size <= 1280, "connection future is {size} bytes");

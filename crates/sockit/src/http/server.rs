@@ -137,8 +137,13 @@ fn worker(
         let mine = Arc::new(AtomicUsize::new(0));
         accept_loop(&site, &listener, &token, &active, &mine).await;
         drop(listener); // stop accepting: new clients get refused, not queued
+                        // Let connections in the middle of a request finish; idle ones are simply
+                        // dropped (closed) with the runtime below.
         let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
-        while mine.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
+        while conn::busy_here() > 0
+            && mine.load(Ordering::Acquire) > 0
+            && tokio::time::Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok::<(), io::Error>(())
@@ -196,9 +201,8 @@ async fn accept_loop(
             log_socket(&stream, peer);
         }
         let site = site.clone();
-        let token = token.child_token();
         tokio::spawn(async move {
-            conn::serve(site, stream, peer, token).await;
+            conn::serve(site, stream, peer).await;
             drop(slot);
         });
     }
