@@ -7,12 +7,14 @@
 //!
 //! - [`server`]: listening sockets, one worker per core, connection limit, shutdown.
 //! - [`conn`]: one connection: read heads, answer in order, keep-alive, timeouts.
+//! - [`stream`]: the socket with its pooled read/write buffers.
 //! - [`message`]: request head parsing and validation (smuggling rules, limits).
 //! - [`body`]: request bodies (`Content-Length`, chunked), `100 Continue`.
 //! - [`handler`]: turns a request into a response plan (methods, auth, CORS).
+//! - [`get`]: GET/HEAD of files: representation, validators, ranges.
 //! - [`path`], [`files`], [`cache`]: safe path resolution and cached file metadata.
 //! - [`range`], [`conditional`]: `Range` and validator logic (RFC 9110).
-//! - [`listing`], [`upload`]: directory pages, PUT and multipart uploads.
+//! - [`listing`], [`upload`], [`form`]: directory pages, PUT/DELETE, form uploads.
 //! - [`response`], [`sendfile`], [`log`]: head rendering, zero-copy bodies, access log.
 
 pub mod body;
@@ -22,6 +24,8 @@ pub mod conditional;
 pub mod config;
 pub mod conn;
 pub mod files;
+pub mod form;
+pub mod get;
 pub mod handler;
 pub mod listing;
 pub mod log;
@@ -32,6 +36,7 @@ pub mod range;
 pub mod response;
 pub mod sendfile;
 pub mod server;
+pub mod stream;
 pub mod upload;
 pub mod watch;
 

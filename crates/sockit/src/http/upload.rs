@@ -1,4 +1,5 @@
-//! Writing into the served folder: PUT, DELETE and multipart POST (`--write`).
+//! Writing into the served folder: PUT and DELETE (`--write`), and the temporary-file
+//! machinery shared with form uploads ([`crate::http::form`]).
 //!
 //! A file appears whole or not at all: the body goes to a hidden temporary file next to
 //! the target (`.NAME.sockit-XXXX.part`), which is fsynced and renamed over the target
@@ -22,9 +23,8 @@ use crate::http::cache;
 use crate::http::conditional::{self, Validators};
 use crate::http::conn::{BodyReadError, Io};
 use crate::http::files::{self, OpenError};
-use crate::http::handler::{error, finish_late, wants_html, Decision, Plan, Site};
+use crate::http::handler::{error, finish_late, Decision, Plan, Site};
 use crate::http::message::{Framing, Request};
-use crate::http::multipart::{self, Event};
 use crate::http::response as resp;
 
 /// A PUT that passed every check and now needs its body.
@@ -38,25 +38,14 @@ pub struct PutPlan {
     location: Vec<u8>,
 }
 
-/// A multipart POST that passed every check and now needs its body.
-#[derive(Debug)]
-pub struct PostPlan {
-    dir: Vec<u8>,
-    boundary: Vec<u8>,
-    framing: Framing,
-    expect_continue: bool,
-    location: Vec<u8>,
-    html: bool,
-}
-
-fn split(rel: &[u8]) -> (&[u8], &[u8]) {
+pub(crate) fn split(rel: &[u8]) -> (&[u8], &[u8]) {
     match rel.iter().rposition(|&b| b == b'/') {
         Some(i) => (&rel[..i], &rel[i + 1..]),
         None => (b"", rel),
     }
 }
 
-fn status_of(e: &OpenError) -> u16 {
+pub(crate) fn status_of(e: &OpenError) -> u16 {
     match e {
         OpenError::NotFound => 404,
         OpenError::Forbidden => 403,
@@ -66,7 +55,7 @@ fn status_of(e: &OpenError) -> u16 {
 
 /// Checks the framing and size of an upload body before anything is read: 411 without
 /// a length or chunked coding, 413 when the declared length is over `--max-upload`.
-fn check_body(site: &Site, req: &Request<'_>) -> Option<u16> {
+pub(crate) fn check_body(site: &Site, req: &Request<'_>) -> Option<u16> {
     match req.framing {
         Framing::None => Some(411),
         Framing::Length(n) if n > site.config.max_upload => Some(413),
@@ -74,7 +63,7 @@ fn check_body(site: &Site, req: &Request<'_>) -> Option<u16> {
     }
 }
 
-fn plan_decision(plan: Plan, keep_close: bool) -> Decision {
+pub(crate) fn plan_decision(plan: Plan, keep_close: bool) -> Decision {
     Decision {
         plan,
         status: 0,
@@ -188,60 +177,8 @@ pub fn delete(
     error(site, req, w, status, b"", close)
 }
 
-/// Validates a multipart POST to a folder (the body is read later by [`run_post`]).
-#[allow(clippy::too_many_arguments)]
-pub fn plan_post(
-    site: &Site,
-    req: &Request<'_>,
-    w: &mut Vec<u8>,
-    rel: &[u8],
-    url_path: &[u8],
-    keep_close: bool,
-    close: bool,
-) -> Decision {
-    let Some(boundary) = req.content_type.and_then(multipart::boundary) else {
-        return error(site, req, w, 415, b"", close);
-    };
-    if let Some(status) = check_body(site, req) {
-        return error(site, req, w, status, b"", true);
-    }
-    // Into the folder the path names, or the folder containing the file it names.
-    let (dir, mut location) = match files::open(&site.root, rel, site.config.follow_symlinks) {
-        Ok((_, info)) if info.is_dir => {
-            let mut l = url_path.to_vec();
-            if !l.ends_with(b"/") {
-                l.push(b'/');
-            }
-            (rel.to_vec(), l)
-        }
-        Ok(_) => {
-            let l = url_path[..url_path
-                .iter()
-                .rposition(|&b| b == b'/')
-                .map_or(0, |i| i + 1)]
-                .to_vec();
-            (split(rel).0.to_vec(), l)
-        }
-        Err(e) => return error(site, req, w, status_of(&e), b"", close),
-    };
-    if location.is_empty() {
-        location.push(b'/');
-    }
-    plan_decision(
-        Plan::Post(PostPlan {
-            dir,
-            boundary,
-            framing: req.framing,
-            expect_continue: req.expect_continue,
-            location,
-            html: wants_html(req),
-        }),
-        keep_close,
-    )
-}
-
 /// Opens folder `rel` inside the root as a directory descriptor.
-fn open_dir(site: &Site, rel: &[u8]) -> Result<File, u16> {
+pub(crate) fn open_dir(site: &Site, rel: &[u8]) -> Result<File, u16> {
     match files::open(&site.root, rel, site.config.follow_symlinks) {
         Ok((f, i)) if i.is_dir => Ok(f),
         Ok(_) => Err(409),
@@ -274,14 +211,14 @@ fn make_dirs(site: &Site, rel: &[u8]) -> Result<File, u16> {
 }
 
 /// A temporary upload file that is removed unless [`Temp::commit`] renamed it.
-struct Temp {
+pub(crate) struct Temp {
     dir: Arc<File>,
     name: Vec<u8>,
     committed: bool,
 }
 
 impl Temp {
-    fn create(dir: &Arc<File>, final_name: &[u8]) -> std::io::Result<(Temp, File)> {
+    pub(crate) fn create(dir: &Arc<File>, final_name: &[u8]) -> std::io::Result<(Temp, File)> {
         for attempt in 0..16u32 {
             let mut name = b".".to_vec();
             name.extend_from_slice(final_name);
@@ -310,7 +247,7 @@ impl Temp {
     }
 
     /// Renames the finished file into place and makes the rename durable.
-    fn commit(mut self, final_name: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn commit(mut self, final_name: &[u8]) -> std::io::Result<()> {
         rustix::fs::renameat(
             self.dir.as_fd(),
             OsStr::from_bytes(&self.name),
@@ -343,8 +280,10 @@ fn random_u32() -> u32 {
 }
 
 /// Why an upload stopped: a status to send (and close), or a client that is gone.
-enum Stop {
+pub(crate) enum Stop {
+    /// Answer with this status and close.
     Status(u16),
+    /// The client is gone: just drop the connection.
     Gone,
 }
 
@@ -357,7 +296,7 @@ impl From<BodyReadError> for Stop {
     }
 }
 
-fn io_status(_: std::io::Error) -> Stop {
+pub(crate) fn io_status(_: std::io::Error) -> Stop {
     Stop::Status(500)
 }
 
@@ -412,160 +351,9 @@ async fn put_body(site: &Arc<Site>, io: &mut Io, p: &PutPlan) -> Result<(), Stop
     temp.commit(&p.name).map_err(io_status)
 }
 
-/// Checks an uploaded file name: the last path component only, not empty, not a dot
-/// name (unless `--hidden`), no control characters.
-pub fn sanitize_filename(name: &str, hidden: bool) -> Option<Vec<u8>> {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
-    if base.is_empty() || base == "." || base == ".." || base.len() > 255 {
-        return None;
-    }
-    if base.starts_with('.') && !hidden {
-        return None;
-    }
-    if base.chars().any(|c| c.is_control()) {
-        return None;
-    }
-    Some(base.as_bytes().to_vec())
-}
-
-/// Reads a multipart body, storing every file part; answers 303 to browsers (back to
-/// the listing) and 201 with a JSON list of stored names to other clients.
-pub async fn run_post(
-    site: &Arc<Site>,
-    io: &mut Io,
-    p: PostPlan,
-    close: bool,
-    http10: bool,
-) -> Result<(u16, u64, bool), ()> {
-    let mut saved = Vec::new();
-    let result = post_body(site, io, &p, &mut saved).await;
-    cache::invalidate_all();
-    let fin = |close| finish_late(site, http10, close);
-    match result {
-        Err(Stop::Gone) => Err(()),
-        Err(Stop::Status(s)) => Ok((s, resp::error(&mut io.wbuf, s, false, b"", fin(true)), true)),
-        Ok(()) if p.html => {
-            let mut h = Vec::new();
-            resp::header(&mut h, b"Location", &p.location);
-            Ok((
-                303,
-                resp::error(&mut io.wbuf, 303, false, &h, fin(close)),
-                close,
-            ))
-        }
-        Ok(()) => {
-            let names: Vec<String> = saved
-                .iter()
-                .map(|n| String::from_utf8_lossy(n).into_owned())
-                .collect();
-            let mut body = serde_json::to_vec(&names).unwrap_or_default();
-            body.push(b'\n');
-            resp::start(&mut io.wbuf, 201);
-            resp::header(&mut io.wbuf, b"Location", &p.location);
-            io.wbuf
-                .extend_from_slice(b"Content-Type: application/json\r\n");
-            resp::content_length(&mut io.wbuf, body.len() as u64);
-            resp::finish(&mut io.wbuf, fin(close));
-            io.wbuf.extend_from_slice(&body);
-            Ok((201, body.len() as u64, close))
-        }
-    }
-}
-
-async fn post_body(
-    site: &Arc<Site>,
-    io: &mut Io,
-    p: &PostPlan,
-    saved: &mut Vec<Vec<u8>>,
-) -> Result<(), Stop> {
-    let dir = Arc::new(open_dir(site, &p.dir).map_err(Stop::Status)?);
-    if p.expect_continue {
-        io.send_continue().await.map_err(|_| Stop::Gone)?;
-    }
-    let mut parser = multipart::Parser::new(&p.boundary);
-    let mut dec = BodyDecoder::new(p.framing);
-    let mut total = 0u64;
-    let mut current: Option<(Temp, tokio::fs::File, Vec<u8>)> = None;
-    loop {
-        let more = match io.body_chunk(&mut dec).await? {
-            Some(chunk) => {
-                total += chunk.len() as u64;
-                if total > site.config.max_upload {
-                    return Err(Stop::Status(413));
-                }
-                parser.push(chunk);
-                true
-            }
-            None => {
-                parser.finish();
-                false
-            }
-        };
-        loop {
-            let ev = match parser.next_event() {
-                Ok(Some(ev)) => ev,
-                Ok(None) => break,
-                Err(_) => return Err(Stop::Status(400)),
-            };
-            match ev {
-                Event::Part { filename, .. } => {
-                    current = None;
-                    let Some(filename) = filename.filter(|f| !f.is_empty()) else {
-                        continue; // a plain form field, or no file chosen
-                    };
-                    let name = sanitize_filename(&filename, site.config.hidden)
-                        .ok_or(Stop::Status(400))?;
-                    let (temp, file) = Temp::create(&dir, &name).map_err(io_status)?;
-                    current = Some((temp, tokio::fs::File::from_std(file), name));
-                }
-                Event::Data(d) => {
-                    if let Some((_, file, _)) = current.as_mut() {
-                        file.write_all(d).await.map_err(io_status)?;
-                    }
-                }
-                Event::PartEnd => {
-                    if let Some((temp, file, name)) = current.take() {
-                        file.sync_all().await.map_err(io_status)?;
-                        drop(file);
-                        temp.commit(&name).map_err(io_status)?;
-                        saved.push(name);
-                    }
-                }
-                Event::End => {}
-            }
-        }
-        if !more {
-            break;
-        }
-    }
-    if !parser.is_done() {
-        return Err(Stop::Status(400));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn filenames_are_reduced_to_a_safe_base_name() {
-        assert_eq!(sanitize_filename("a.txt", false).unwrap(), b"a.txt");
-        assert_eq!(
-            sanitize_filename("../../etc/passwd", false).unwrap(),
-            b"passwd"
-        );
-        assert_eq!(
-            sanitize_filename("C:\\Users\\x\\f.doc", false).unwrap(),
-            b"f.doc"
-        );
-        assert!(sanitize_filename("..", false).is_none());
-        assert!(sanitize_filename("dir/", false).is_none());
-        assert!(sanitize_filename(".env", false).is_none());
-        assert!(sanitize_filename(".env", true).is_some());
-        assert!(sanitize_filename("a\nb", false).is_none());
-        assert!(sanitize_filename("", false).is_none());
-    }
 
     #[test]
     fn paths_split_into_dir_and_name() {
