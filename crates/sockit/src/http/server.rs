@@ -60,6 +60,11 @@ impl Server {
         let workers = config.workers.max(1);
         let site = Arc::new(Site::new(config, SITE_IDS.fetch_add(1, Ordering::Relaxed))?);
         let reuse_port = workers > 1;
+        if reuse_port && site.config.addr.port() != 0 {
+            // SO_REUSEPORT would let us silently share a port with another server run by
+            // the same user; a plain bind first makes "address in use" an error as usual.
+            drop(listen(site.config.addr, false)?);
+        }
         let first = listen(site.config.addr, reuse_port)?;
         let local = first.local_addr()?;
         let mut listeners = vec![first];

@@ -220,8 +220,9 @@ pub(crate) struct Temp {
 impl Temp {
     pub(crate) fn create(dir: &Arc<File>, final_name: &[u8]) -> std::io::Result<(Temp, File)> {
         for attempt in 0..16u32 {
+            // NAME_MAX is 255: keep room for the decoration on very long names.
             let mut name = b".".to_vec();
-            name.extend_from_slice(final_name);
+            name.extend_from_slice(&final_name[..final_name.len().min(200)]);
             name.extend_from_slice(
                 format!(".sockit-{:08x}.part", random_u32() ^ attempt).as_bytes(),
             );
