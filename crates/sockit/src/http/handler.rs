@@ -326,7 +326,7 @@ fn route<'s>(
     }
     if req.target == b"*" {
         if req.method != Method::Options {
-            return error(site, req, w, 400, b"", close);
+            return error(site, req, w, 400, b"", true);
         }
         return options(site, req, w, close);
     }
@@ -364,11 +364,13 @@ fn route<'s>(
     }
     let target = match path::split_target(req.target) {
         Ok(t) => t,
-        Err(_) => return error(site, req, w, 400, b"", close),
+        // A target we cannot map is a malformed request: answer 400 and close, like any
+        // other malformed head (what follows on this connection is not to be trusted).
+        Err(_) => return error(site, req, w, 400, b"", true),
     };
     let normalized = match path::normalize(target.path, cfg.hidden, scratch) {
         Ok(n) => n,
-        Err(PathError::BadRequest) => return error(site, req, w, 400, b"", close),
+        Err(PathError::BadRequest) => return error(site, req, w, 400, b"", true),
         Err(PathError::Hidden) => return error(site, req, w, 404, b"", close),
     };
     match req.method {
