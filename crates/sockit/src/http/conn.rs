@@ -246,7 +246,13 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
             return false;
         }
         // Read more: idle connections wait for the idle timeout, a started head for the
-        // header timeout measured from its first byte (slowloris gets 408).
+        // header timeout measured from its first byte (slowloris gets 408), however
+        // steadily its bytes trickle in.
+        if let Some(t) = head_started {
+            if !idle && Instant::now() >= t + cfg.header_timeout {
+                return request_timeout(site, io, peer).await;
+            }
+        }
         match io.read_some() {
             Ok(0) => return false,
             Ok(n) => {
@@ -271,32 +277,35 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
         match waited {
             Ok(Wait::Ready) => {}
             Ok(Wait::Timeout) if idle => return false,
-            Ok(Wait::Timeout) => {
-                let f = Finish {
-                    close: true,
-                    keep_alive_1_0: false,
-                    extra: &site.extra,
-                };
-                let bytes = resp::error(&mut io.wbuf, 408, false, b"", f);
-                if cfg.log != crate::http::config::LogFormat::Off {
-                    log::write(
-                        cfg.log,
-                        &log::Record {
-                            peer: peer.ip(),
-                            user: None,
-                            method: "-",
-                            target: b"",
-                            minor: None,
-                            status: 408,
-                            bytes,
-                        },
-                    );
-                }
-                return io.flush(false).await.is_ok();
-            }
+            Ok(Wait::Timeout) => return request_timeout(site, io, peer).await,
             Err(_) => return false,
         }
     }
+}
+
+/// 408 for a request head that took too long; the connection closes.
+async fn request_timeout(site: &Site, io: &mut Io, peer: SocketAddr) -> bool {
+    let f = Finish {
+        close: true,
+        keep_alive_1_0: false,
+        extra: &site.extra,
+    };
+    let bytes = resp::error(&mut io.wbuf, 408, false, b"", f);
+    if site.config.log != crate::http::config::LogFormat::Off {
+        log::write(
+            site.config.log,
+            &log::Record {
+                peer: peer.ip(),
+                user: None,
+                method: "-",
+                target: b"",
+                minor: None,
+                status: 408,
+                bytes,
+            },
+        );
+    }
+    io.flush(false).await.is_ok()
 }
 
 /// Carries out the plan of one request and deals with its body. `Ok(true)`: keep going;
