@@ -58,7 +58,8 @@ pub fn get(
             error(site, req, w, 301, &h, close)
         }
         Kind::DirListing => {
-            let query = ListingQuery::parse(target.query);
+            let mut query = ListingQuery::parse(target.query);
+            query.gzip = site.config.compress && accepts_encoding(req.accept_encoding, b"gzip");
             let json = query.json.unwrap_or_else(|| {
                 req.accept.is_some_and(|a| {
                     let a = std::str::from_utf8(a).unwrap_or("");

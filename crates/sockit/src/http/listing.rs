@@ -36,6 +36,8 @@ pub struct ListingQuery {
     pub desc: bool,
     /// `Some(true)` for `format=json`, `Some(false)` for `format=html`, else negotiate.
     pub json: Option<bool>,
+    /// Gzip the page (`--compress` and the client accepts gzip); not from the query.
+    pub gzip: bool,
 }
 
 impl ListingQuery {
@@ -45,6 +47,7 @@ impl ListingQuery {
             sort: SortKey::Name,
             desc: false,
             json: None,
+            gzip: false,
         };
         for pair in query.unwrap_or(b"").split(|&b| b == b'&') {
             let (k, v) = match pair.iter().position(|&b| b == b'=') {
@@ -277,15 +280,22 @@ pub async fn respond(
     let built = tokio::task::spawn_blocking(move || {
         let mut items = read(&s, &rel)?;
         sort(&mut items, query);
-        Ok::<_, std::io::Error>(if json_format {
+        let body = if json_format {
             json(&items)
         } else {
             html(&items, &url_path, query, s.config.write)
-        })
+        };
+        if query.gzip && body.len() as u64 >= crate::http::handler::COMPRESS_MIN {
+            use std::io::Write;
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(&body)?;
+            return Ok((enc.finish()?, true));
+        }
+        Ok::<_, std::io::Error>((body, false))
     })
     .await;
     let fin = finish_late(site, http10, close);
-    let body = match built {
+    let (body, gzipped) = match built {
         Ok(Ok(b)) => b,
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             return (
@@ -309,7 +319,14 @@ pub async fn respond(
     } else {
         b"Content-Type: text/html; charset=utf-8\r\n"
     });
-    w.extend_from_slice(b"Vary: Accept\r\n");
+    if gzipped {
+        w.extend_from_slice(b"Content-Encoding: gzip\r\n");
+    }
+    if site.config.compress {
+        w.extend_from_slice(b"Vary: Accept, Accept-Encoding\r\n");
+    } else {
+        w.extend_from_slice(b"Vary: Accept\r\n");
+    }
     resp::content_length(w, body.len() as u64);
     resp::finish(w, fin);
     if head_only {
