@@ -253,6 +253,20 @@ pub fn serve(config: ServeConfig) -> io::Result<()> {
     let server = Server::bind(config)?;
     let local = server.local_addr();
     let token = server.shutdown_token();
+    // Install the handlers before announcing the port: a supervisor (or a test) that
+    // sends SIGTERM as soon as it reads the startup line must get a graceful stop, not
+    // the default action (death by signal).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (term, int) = {
+        let _guard = rt.enter();
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::interrupt())?,
+        )
+    };
     {
         use std::io::Write;
         let mut err = io::stderr().lock();
@@ -261,35 +275,32 @@ pub fn serve(config: ServeConfig) -> io::Result<()> {
     }
     let signals = std::thread::Builder::new()
         .name("sockit-signals".into())
-        .spawn(move || wait_for_signal(token))?;
+        .spawn(move || wait_for_signal(rt, term, int, token))?;
     let result = server.run();
     drop(signals); // detached: exits with the process
     result
 }
 
-fn wait_for_signal(token: CancellationToken) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
+fn wait_for_signal(
+    rt: tokio::runtime::Runtime,
+    mut term: tokio::signal::unix::Signal,
+    mut int: tokio::signal::unix::Signal,
+    token: CancellationToken,
+) {
     rt.block_on(async {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    token.cancel();
-                    return;
-                }
-            };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = int.recv() => {}
             _ = term.recv() => {}
             _ = token.cancelled() => return,
         }
-        eprintln!("sockit: shutting down (finishing in-flight requests)");
+        eprintln!("sockit: shutting down (finishing in-flight requests; again to force)");
         token.cancel();
+        // A second Ctrl-C / SIGTERM means "now": do not make the user wait 10 s.
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("sockit: forced exit");
+        std::process::exit(130);
     });
 }
