@@ -131,7 +131,8 @@ pub fn plan_put(
     )
 }
 
-/// DELETE: removes a file, a symlink (never its target) or an empty folder.
+/// DELETE: removes a file or a symlink (never its target). Folders are refused with
+/// 409: removing a tree over HTTP is one typo away from disaster.
 pub fn delete(
     site: &Site,
     req: &Request<'_>,
@@ -151,7 +152,9 @@ pub fn delete(
         Ok(st) => st,
         Err(_) => return error(site, req, w, 404, b"", close),
     };
-    let is_dir = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory {
+        return error(site, req, w, 409, b"", close);
+    }
     let info = files::FileInfo::from_stat(&st);
     let etag = info.map(|i| i.etag());
     let validators = info.map(|i| Validators {
@@ -161,12 +164,7 @@ pub fn delete(
     if conditional::evaluate(req, validators, false) != conditional::Outcome::Proceed {
         return error(site, req, w, 412, b"", close);
     }
-    let flags = if is_dir {
-        AtFlags::REMOVEDIR
-    } else {
-        AtFlags::empty()
-    };
-    let status = match rustix::fs::unlinkat(&dirfd, OsStr::from_bytes(name), flags) {
+    let status = match rustix::fs::unlinkat(&dirfd, OsStr::from_bytes(name), AtFlags::empty()) {
         Ok(()) => 204,
         Err(rustix::io::Errno::NOENT) => 404,
         Err(rustix::io::Errno::NOTEMPTY | rustix::io::Errno::EXIST) => 409,
