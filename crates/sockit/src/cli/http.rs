@@ -49,7 +49,7 @@ pub struct ServeArgs {
     pub port: u16,
 
     /// Allow changes: PUT creates or replaces a file (201 / 204; missing parent folders
-    /// inside DIR are created), DELETE removes one (204 / 404), POST takes
+    /// inside DIR are created), DELETE removes a file (204 / 404; a folder: 409), POST takes
     /// multipart/form-data uploads from the listing page's form (303 back to the
     /// listing for browsers, 201 with a JSON list of stored names for other clients).
     /// Without it those methods answer 405.
