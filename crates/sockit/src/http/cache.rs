@@ -160,6 +160,8 @@ pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Ent
     };
     let watched = inotify.is_some() && crate::http::watch::watch(&root.path, dir);
     let entry = Rc::new(resolve(root, opts, key)?);
+    let watched =
+        watched && (!matches!(entry.kind, Kind::File) || watch_target(root, &entry.main.rel));
     entry.watched.set(watched && !opts.follow_symlinks);
     entry.checked_ms.set(now);
     entry.generation.set(generation);
@@ -176,6 +178,23 @@ pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Ent
         }
     });
     Ok(entry)
+}
+
+/// A file reached through a symlink lives in another folder: watch that one too, so
+/// edits to the target are seen at once (misses cost a `canonicalize`, hits nothing).
+fn watch_target(root: &Root, rel: &[u8]) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let full = root.path.join(std::ffi::OsStr::from_bytes(rel));
+    let Ok(real) = std::fs::canonicalize(&full) else {
+        return false;
+    };
+    if real == full {
+        return true; // no symlink involved: the folder is already watched
+    }
+    match real.parent().and_then(|p| p.strip_prefix(&root.path).ok()) {
+        Some(dir) => crate::http::watch::watch(&root.path, dir.as_os_str().as_bytes()),
+        None => false, // outside the root (--follow-symlinks): revalidate with stat
+    }
 }
 
 /// Forgets `key` on this thread (e.g. a big file changed between lookup and open).
