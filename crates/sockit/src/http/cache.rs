@@ -104,10 +104,35 @@ pub struct Opts {
     pub compress: bool,
 }
 
+/// FNV-1a: a few ns for a short path, versus SipHash's ~20. Flooding is not a concern:
+/// only paths that exist in the served folder are ever inserted, and the map is bounded.
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 #[derive(Default)]
 struct Cache {
     site: usize,
-    map: HashMap<Box<[u8]>, Rc<Entry>>,
+    map: FnvMap<Box<[u8]>, Rc<Entry>>,
     bytes: usize,
 }
 

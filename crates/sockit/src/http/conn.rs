@@ -23,7 +23,7 @@ use crate::http::log;
 use crate::http::message::{self, Framing};
 use crate::http::response::{self as resp, Finish};
 use crate::http::sendfile;
-use crate::http::stream::{give_buf, linger, take_buf};
+use crate::http::stream::{give_buf, linger, take_buf, Kind as BufKind};
 pub use crate::http::stream::{linger_stream, BodyReadError, Io};
 
 /// Result of waiting for the next bytes.
@@ -115,8 +115,8 @@ pub async fn serve(site: Arc<Site>, stream: TcpStream, peer: SocketAddr) {
     if close {
         linger(&mut io).await;
     }
-    give_buf(&mut io.rbuf);
-    give_buf(&mut io.wbuf);
+    give_buf(BufKind::Read, &mut io.rbuf);
+    give_buf(BufKind::Write, &mut io.wbuf);
 }
 
 /// What the synchronous part decided for one buffered request.
@@ -193,8 +193,7 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
     busy.set(true);
     loop {
         if io.wbuf.capacity() == 0 {
-            io.wbuf = take_buf(0);
-            io.wbuf.clear();
+            io.wbuf = take_buf(BufKind::Write);
         }
         // Answer every complete request already buffered.
         while io.start < io.end {

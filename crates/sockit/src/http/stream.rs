@@ -17,33 +17,47 @@ use crate::http::sendfile;
 
 /// Read buffer size; heads up to 16 KiB grow it temporarily.
 const READ_BUF: usize = 8 * 1024;
-/// Buffers kept per thread for reuse.
-const POOL_MAX: usize = 256;
-/// Buffers bigger than this are freed instead of pooled.
+/// Buffers of each kind kept per thread for reuse.
+const POOL_MAX: usize = 64;
+/// Buffers bigger than this are freed instead of pooled ("shrunk back").
 const POOL_BUF_MAX: usize = 80 * 1024;
-thread_local! {
-    static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+
+/// Which pool a buffer belongs to. Read buffers keep their full (initialized) length so
+/// reuse needs no memset; write buffers are kept empty with their capacity.
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    Read,
+    Write,
 }
 
-pub(crate) fn take_buf(len: usize) -> Vec<u8> {
-    // Pooled buffers keep their old bytes: they are overwritten before being read, so
-    // there is no need to pay a memset per request.
-    let mut b = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default();
-    if b.len() < len {
-        b.resize(len, 0);
+thread_local! {
+    static POOLS: RefCell<[Vec<Vec<u8>>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+}
+
+/// A buffer from this thread's pool (or a new one).
+pub(crate) fn take_buf(kind: Kind) -> Vec<u8> {
+    let mut b = POOLS
+        .with(|p| p.borrow_mut()[kind as usize].pop())
+        .unwrap_or_default();
+    match kind {
+        Kind::Read if b.len() < READ_BUF => b.resize(READ_BUF, 0),
+        Kind::Read => {}
+        Kind::Write => b.clear(),
     }
     b
 }
 
-pub(crate) fn give_buf(buf: &mut Vec<u8>) {
+/// Returns a buffer to this thread's pool (big or surplus ones are freed).
+pub(crate) fn give_buf(kind: Kind, buf: &mut Vec<u8>) {
     let b = std::mem::take(buf);
     if b.capacity() == 0 || b.capacity() > POOL_BUF_MAX {
         return;
     }
-    POOL.with(|p| {
+    POOLS.with(|p| {
         let mut p = p.borrow_mut();
-        if p.len() < POOL_MAX {
-            p.push(b);
+        let pool = &mut p[kind as usize];
+        if pool.len() < POOL_MAX {
+            pool.push(b);
         }
     });
 }
@@ -136,7 +150,7 @@ impl Io {
     /// Ensures free space after `end`: compacts, or grows up to one head's worth.
     pub(crate) fn make_room(&mut self) {
         if self.rbuf.is_empty() {
-            self.rbuf = take_buf(READ_BUF);
+            self.rbuf = take_buf(Kind::Read);
         }
         if self.start == self.end {
             self.start = 0;
@@ -211,8 +225,8 @@ impl Io {
     /// Gives the buffers back to the pool while the connection sits idle.
     pub(crate) fn release(&mut self) {
         if self.start == self.end && self.wbuf.is_empty() {
-            give_buf(&mut self.rbuf);
-            give_buf(&mut self.wbuf);
+            give_buf(Kind::Read, &mut self.rbuf);
+            give_buf(Kind::Write, &mut self.wbuf);
             self.start = 0;
             self.end = 0;
         }
