@@ -1,7 +1,131 @@
 //! `sockit http ...` command-line definitions.
 
-use clap::Subcommand;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
 
 /// HTTP subcommands.
 #[derive(Debug, Subcommand)]
-pub enum HttpCommand {}
+pub enum HttpCommand {
+    /// Serve a folder over HTTP/1.1: static files, folder listings, optional uploads.
+    ///
+    /// Like `python -m http.server`, built as a production server: keep-alive and
+    /// pipelining, Range and conditional requests, sendfile(2) for file bodies, safe path
+    /// resolution (no request can leave DIR), timeouts and limits. Prints
+    /// `sockit: serving DIR on http://ADDR:PORT/` on stderr once listening, then one
+    /// access-log line per request. Ctrl-C or SIGTERM stops accepting, lets in-flight
+    /// responses finish (up to 10 s) and exits 0.
+    #[command(
+        after_help = "Examples:\n  sockit http serve                      # ./ on http://127.0.0.1:8000/\n  sockit http serve public --port 0      # any free port (printed on stderr)\n  sockit http serve . --bind 0.0.0.0 --write --auth alice:s3cret\n  sockit http serve dist --spa --compress --header 'Cache-Control: no-cache'"
+    )]
+    Serve(ServeArgs),
+}
+
+/// Access log formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// Common Log Format: `127.0.0.1 - - [22/Nov/2026:01:53:07 +0000] "GET /x HTTP/1.1" 200 1234`.
+    #[value(alias = "clf")]
+    Common,
+    /// One JSON object per line (time, remote, user, method, path, version, status, bytes).
+    Json,
+}
+
+/// Options of `sockit http serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Folder to serve. Requests can never reach outside it (`..`, encoded slashes,
+    /// symlinks leading out are all refused).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Address to listen on. The default only accepts connections from this machine;
+    /// use 0.0.0.0 (or ::) to share the folder on the network.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: String,
+
+    /// Port to listen on; 0 picks a free port (the startup line shows which).
+    #[arg(short, long, value_name = "PORT", default_value_t = 8000)]
+    pub port: u16,
+
+    /// Allow changes: PUT creates or replaces a file (201 / 204; missing parent folders
+    /// inside DIR are created), DELETE removes a file (204 / 404; a folder: 409), POST takes
+    /// multipart/form-data uploads from the listing page's form (303 back to the
+    /// listing for browsers, 201 with a JSON list of stored names for other clients).
+    /// Without it those methods answer 405.
+    #[arg(long)]
+    pub write: bool,
+
+    /// Answer TRACE by echoing the request head as message/http (credentials removed).
+    /// Off by default (405), since echoing headers can help cross-site attacks.
+    #[arg(long)]
+    pub allow_trace: bool,
+
+    /// Add `Access-Control-Allow-Origin: *` to every response and answer CORS preflight
+    /// OPTIONS requests, so pages on other origins can fetch from this server.
+    #[arg(long)]
+    pub cors: bool,
+
+    /// Extra response header added to every response, as 'Name: value'. Repeatable.
+    #[arg(long = "header", value_name = "'NAME: VALUE'")]
+    pub headers: Vec<String>,
+
+    /// Single-page application mode: GET/HEAD for a path that is not a file serves the
+    /// root index.html (client-side routing), instead of 404.
+    #[arg(long)]
+    pub spa: bool,
+
+    /// Serve and list dot-files (any path segment starting with '.'); hidden (404) by default.
+    #[arg(long)]
+    pub hidden: bool,
+
+    /// Follow symlinks that point outside DIR. By default they are refused with 403
+    /// (symlinks that stay inside DIR always work).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+
+    /// Gzip text responses (HTML, CSS, JS, JSON, SVG, ...) of 1 KiB or more on the fly
+    /// when the client accepts gzip. Precompressed FILE.gz / FILE.br siblings are always
+    /// used when present, with or without this flag.
+    #[arg(long)]
+    pub compress: bool,
+
+    /// Require HTTP Basic authentication with these credentials (401 otherwise).
+    /// Basic auth sends the password in clear text: only use it on trusted networks.
+    #[arg(long, value_name = "USER:PASS")]
+    pub auth: Option<String>,
+
+    /// Largest upload accepted (PUT/POST body), in bytes or with K, M, G suffixes
+    /// (binary: 1M = 1048576). Larger bodies get 413, checked against Content-Length
+    /// before reading and while streaming chunked bodies.
+    #[arg(long, value_name = "SIZE", default_value = "1G")]
+    pub max_upload: String,
+
+    /// Seconds a client has to send a complete request head once it started one; then
+    /// 408 and close (defeats slowloris).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub header_timeout: u64,
+
+    /// Seconds an idle keep-alive connection is kept open (then closed silently); also
+    /// the longest a body upload or a response download may stall.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub idle_timeout: u64,
+
+    /// Most simultaneous connections; beyond it new clients get 503 with Retry-After: 1
+    /// and are closed right away, not queued.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// No access log (startup line and errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Access log format on stderr.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "common")]
+    pub log_format: LogFormatArg,
+
+    /// Worker threads, each with its own event loop and listening socket
+    /// (SO_REUSEPORT). Default: one per CPU core.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+}

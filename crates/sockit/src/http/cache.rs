@@ -1,0 +1,389 @@
+//! A per-thread cache of what a request path resolves to, with pre-rendered headers and,
+//! for small files, the bytes themselves.
+//!
+//! This is nginx's `open_file_cache` and lighttpd's stat cache: a hit costs one hash
+//! lookup and one `stat` (so edits are seen at once), no `open`/`read`/`close`. Each
+//! worker thread owns its cache, so there are no locks; writes through this server (PUT,
+//! DELETE, uploads) bump a global generation so every worker drops stale entries.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+
+use crate::http::files::{self, FileInfo, OpenError, Root};
+
+/// Files up to this size are kept in memory and sent with the head in one `write`.
+pub const SMALL_FILE: u64 = 64 * 1024;
+/// Per-thread budget for cached bytes; past it the cache starts over.
+const MAX_BYTES: usize = 32 << 20;
+/// Per-thread entry budget.
+const MAX_ENTRIES: usize = 8192;
+/// With inotify watching its folder, an entry younger than this (ms) is trusted without
+/// a `stat`: edits are seen at once through [`crate::http::watch`], and this bound only
+/// matters for what inotify cannot see (e.g. a symlink's target in an unwatched folder).
+const TRUST_MS: u64 = 1000;
+
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Tells every worker's cache that files changed (called after PUT, DELETE, uploads).
+pub fn invalidate_all() {
+    GENERATION.fetch_add(1, Ordering::Release);
+}
+
+fn monotonic_ms() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
+}
+
+/// One servable representation of a file (the file itself or a precompressed sibling).
+#[derive(Debug)]
+pub struct Repr {
+    /// Path relative to the root, to open it for `sendfile`.
+    pub rel: Box<[u8]>,
+    /// Metadata at the time it was cached.
+    pub info: FileInfo,
+    /// Strong ETag with quotes.
+    pub etag: Box<[u8]>,
+    /// Pre-rendered `Content-Type`, `Last-Modified`, `ETag`, `Accept-Ranges`, and where
+    /// relevant `Content-Encoding` and `Vary` lines.
+    pub headers: Box<[u8]>,
+    /// Whole content for small files.
+    pub body: Option<Bytes>,
+    /// Content-Encoding token (`gzip`, `br`) or empty for identity.
+    pub encoding: &'static str,
+}
+
+/// What a path resolved to.
+#[derive(Debug)]
+pub enum Kind {
+    /// A regular file (possibly a folder's `index.html`).
+    File,
+    /// A folder requested without a trailing slash: redirect.
+    DirRedirect,
+    /// A folder without `index.html`: list it (`rel` is the folder).
+    DirListing,
+}
+
+/// A cached resolution.
+#[derive(Debug)]
+pub struct Entry {
+    /// What the path is.
+    pub kind: Kind,
+    /// The identity representation (for folders: the folder itself).
+    pub main: Repr,
+    /// Precompressed `.br` sibling.
+    pub br: Option<Rc<Repr>>,
+    /// Precompressed `.gz` sibling.
+    pub gz: Option<Rc<Repr>>,
+    /// Text type: a candidate for on-the-fly gzip.
+    pub text: bool,
+    /// The `Content-Type` value.
+    pub content_type: Box<str>,
+    /// On-the-fly gzip of a small text file, computed on first demand.
+    pub gzipped: RefCell<Option<Rc<Repr>>>,
+    /// inotify watches the folders this entry depends on.
+    watched: Cell<bool>,
+    checked_ms: Cell<u64>,
+    generation: Cell<u64>,
+}
+
+/// Options that shape what gets cached.
+#[derive(Debug, Clone, Copy)]
+pub struct Opts {
+    /// Follow symlinks out of the root.
+    pub follow_symlinks: bool,
+    /// `--compress` is on (responses for text files vary by Accept-Encoding).
+    pub compress: bool,
+}
+
+/// FNV-1a: a few ns for a short path, versus SipHash's ~20. Flooding is not a concern:
+/// only paths that exist in the served folder are ever inserted, and the map is bounded.
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+#[derive(Default)]
+struct Cache {
+    site: usize,
+    map: FnvMap<Box<[u8]>, Rc<Entry>>,
+    bytes: usize,
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+}
+
+/// Resolution failures, mapped to statuses by the caller.
+pub type Error = OpenError;
+
+/// Looks up `key` (normalized path, plus a trailing `/` if the request had one).
+///
+/// `site` identifies the server so two servers on one thread never share entries.
+pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Entry>, Error> {
+    let now = monotonic_ms();
+    let inotify = crate::http::watch::changed();
+    if inotify == Some(true) {
+        invalidate_all();
+    }
+    let generation = GENERATION.load(Ordering::Acquire);
+    let cached = CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.site != site {
+            c.site = site;
+            c.map.clear();
+            c.bytes = 0;
+        }
+        c.map.get(key).cloned()
+    });
+    if let Some(e) = cached {
+        let trusted = inotify.is_some()
+            && e.watched.get()
+            && now.saturating_sub(e.checked_ms.get()) < TRUST_MS;
+        if e.generation.get() == generation && trusted {
+            return Ok(e);
+        }
+        if e.generation.get() == generation
+            && matches!(e.kind, Kind::File)
+            && files::stat(root, &e.main.rel).is_some_and(|i| i == e.main.info)
+        {
+            e.checked_ms.set(now);
+            return Ok(e);
+        }
+    }
+    // Watch before reading, so a change racing with the read is not missed.
+    let dir = match key.strip_suffix(b"/") {
+        Some(d) => d,
+        None if key.is_empty() => key,
+        None => &key[..key.iter().rposition(|&b| b == b'/').unwrap_or(0)],
+    };
+    let watched = inotify.is_some() && crate::http::watch::watch(&root.path, dir);
+    let entry = Rc::new(resolve(root, opts, key)?);
+    let watched =
+        watched && (!matches!(entry.kind, Kind::File) || watch_target(root, &entry.main.rel));
+    entry.watched.set(watched && !opts.follow_symlinks);
+    entry.checked_ms.set(now);
+    entry.generation.set(generation);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let size = entry_bytes(&entry);
+        if c.map.len() >= MAX_ENTRIES || c.bytes + size > MAX_BYTES {
+            c.map.clear();
+            c.bytes = 0;
+        }
+        c.bytes += size;
+        if let Some(old) = c.map.insert(key.into(), entry.clone()) {
+            c.bytes = c.bytes.saturating_sub(entry_bytes(&old));
+        }
+    });
+    Ok(entry)
+}
+
+/// A file reached through a symlink lives in another folder: watch that one too, so
+/// edits to the target are seen at once (misses cost a `canonicalize`, hits nothing).
+fn watch_target(root: &Root, rel: &[u8]) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let full = root.path.join(std::ffi::OsStr::from_bytes(rel));
+    let Ok(real) = std::fs::canonicalize(&full) else {
+        return false;
+    };
+    if real == full {
+        return true; // no symlink involved: the folder is already watched
+    }
+    match real.parent().and_then(|p| p.strip_prefix(&root.path).ok()) {
+        Some(dir) => crate::http::watch::watch(&root.path, dir.as_os_str().as_bytes()),
+        None => false, // outside the root (--follow-symlinks): revalidate with stat
+    }
+}
+
+/// Forgets `key` on this thread (e.g. a big file changed between lookup and open).
+pub fn forget(key: &[u8]) {
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(old) = c.map.remove(key) {
+            c.bytes = c.bytes.saturating_sub(entry_bytes(&old));
+        }
+    });
+}
+
+fn entry_bytes(e: &Entry) -> usize {
+    let body = |r: &Repr| r.body.as_ref().map_or(0, |b| b.len()) + r.headers.len();
+    body(&e.main) + e.br.as_deref().map_or(0, body) + e.gz.as_deref().map_or(0, body) + 256
+}
+
+fn resolve(root: &Root, opts: Opts, key: &[u8]) -> Result<Entry, Error> {
+    let (rel, slash) = match key.strip_suffix(b"/") {
+        Some(rel) => (rel, true),
+        None => (key, key.is_empty()),
+    };
+    let (file, info) = files::open(root, rel, opts.follow_symlinks)?;
+    if info.is_dir {
+        let dir_entry = |kind| Entry {
+            kind,
+            main: Repr {
+                rel: rel.into(),
+                info,
+                etag: Box::default(),
+                headers: Box::default(),
+                body: None,
+                encoding: "",
+            },
+            br: None,
+            gz: None,
+            text: true,
+            content_type: "text/html; charset=utf-8".into(),
+            gzipped: RefCell::new(None),
+            watched: Cell::new(false),
+            checked_ms: Cell::new(0),
+            generation: Cell::new(0),
+        };
+        if !slash {
+            return Ok(dir_entry(Kind::DirRedirect));
+        }
+        drop(file);
+        let mut index = rel.to_vec();
+        if !index.is_empty() {
+            index.push(b'/');
+        }
+        index.extend_from_slice(b"index.html");
+        return match files::open(root, &index, opts.follow_symlinks) {
+            Ok((f, i)) if !i.is_dir => file_entry(root, opts, index, f, i),
+            Ok(_) | Err(OpenError::NotFound) => Ok(dir_entry(Kind::DirListing)),
+            Err(e) => Err(e),
+        };
+    }
+    if slash {
+        return Err(OpenError::NotFound); // "/file.txt/" is not a folder
+    }
+    file_entry(root, opts, rel.to_vec(), file, info)
+}
+
+fn file_entry(
+    root: &Root,
+    opts: Opts,
+    rel: Vec<u8>,
+    file: std::fs::File,
+    info: FileInfo,
+) -> Result<Entry, Error> {
+    let content_type = files::content_type(&rel);
+    let text = files::is_text(&content_type);
+    let lower_ends =
+        |s: &[u8]| rel.len() >= s.len() && rel[rel.len() - s.len()..].eq_ignore_ascii_case(s);
+    let sibling = |suffix: &[u8], encoding: &'static str| -> Option<Rc<Repr>> {
+        if lower_ends(b".gz") || lower_ends(b".br") {
+            return None;
+        }
+        let mut srel = rel.clone();
+        srel.extend_from_slice(suffix);
+        let (f, i) = files::open(root, &srel, opts.follow_symlinks).ok()?;
+        if i.is_dir {
+            return None;
+        }
+        repr(srel, f, i, &content_type, encoding, true)
+            .ok()
+            .map(Rc::new)
+    };
+    let br = sibling(b".br", "br");
+    let gz = sibling(b".gz", "gzip");
+    let varies = br.is_some() || gz.is_some() || (opts.compress && text);
+    let main = repr(rel, file, info, &content_type, "", varies).map_err(OpenError::Io)?;
+    Ok(Entry {
+        kind: Kind::File,
+        main,
+        br,
+        gz,
+        text,
+        content_type: content_type.into(),
+        gzipped: RefCell::new(None),
+        watched: Cell::new(false),
+        checked_ms: Cell::new(0),
+        generation: Cell::new(0),
+    })
+}
+
+/// Builds a representation: pre-renders its headers and reads it if it is small.
+pub fn repr(
+    rel: Vec<u8>,
+    file: std::fs::File,
+    info: FileInfo,
+    content_type: &str,
+    encoding: &'static str,
+    varies: bool,
+) -> std::io::Result<Repr> {
+    let body = if info.size <= SMALL_FILE {
+        Some(Bytes::from(files::read_all(&file, info.size)?))
+    } else {
+        None
+    };
+    // The file may have changed size between fstat and read; trust what we read.
+    let info = match &body {
+        Some(b) => FileInfo {
+            size: b.len() as u64,
+            ..info
+        },
+        None => info,
+    };
+    let etag = info.etag();
+    let headers = render_headers(content_type, info.modified_secs(), &etag, encoding, varies);
+    Ok(Repr {
+        rel: rel.into(),
+        info,
+        etag: etag.into_bytes().into(),
+        headers,
+        body,
+        encoding,
+    })
+}
+
+/// The representation headers shared by 200, 206 and 304 answers.
+pub fn render_headers(
+    content_type: &str,
+    modified: u64,
+    etag: &str,
+    encoding: &str,
+    varies: bool,
+) -> Box<[u8]> {
+    let mut h = String::with_capacity(200);
+    h.push_str("Content-Type: ");
+    h.push_str(content_type);
+    h.push_str("\r\nLast-Modified: ");
+    h.push_str(&crate::http::response::http_date(modified));
+    h.push_str("\r\nETag: ");
+    h.push_str(etag);
+    h.push_str("\r\nAccept-Ranges: bytes\r\n");
+    if !encoding.is_empty() {
+        h.push_str("Content-Encoding: ");
+        h.push_str(encoding);
+        h.push_str("\r\n");
+    }
+    if varies {
+        h.push_str("Vary: Accept-Encoding\r\n");
+    }
+    h.into_bytes().into()
+}

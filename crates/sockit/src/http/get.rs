@@ -1,0 +1,397 @@
+//! GET and HEAD of files and folders: representation choice, validators, ranges.
+//!
+//! Runs synchronously on the borrowed request: a cached small file is answered
+//! completely (head and body) into the write buffer; big files, listings and gzip
+//! streams become a [`Plan`] for the connection loop.
+
+use std::fs::File;
+use std::rc::Rc;
+
+use crate::http::cache::{self, Entry, Kind, Repr};
+use crate::http::conditional::{self, Validators};
+use crate::http::files::OpenError;
+use crate::http::handler::{
+    accepts_encoding, done, error, finish, Decision, Plan, Site, COMPRESS_MIN,
+};
+use crate::http::listing::ListingQuery;
+use crate::http::message::{Method, Request};
+use crate::http::path;
+use crate::http::range::{self, ByteRange, RangeResult};
+use crate::http::response as resp;
+
+#[allow(clippy::too_many_arguments)]
+pub fn get(
+    site: &Site,
+    req: &Request<'_>,
+    w: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    trailing_slash: bool,
+    target: path::Target<'_>,
+    close: bool,
+) -> Decision {
+    if trailing_slash && !scratch.is_empty() {
+        scratch.push(b'/');
+    }
+    let entry = match cache::lookup(site.id, &site.root, site.cache_opts, scratch) {
+        Ok(e) => e,
+        Err(OpenError::NotFound) if site.config.spa => {
+            match cache::lookup(site.id, &site.root, site.cache_opts, b"") {
+                Ok(e) if matches!(e.kind, Kind::File) => e,
+                _ => return error(site, req, w, 404, b"", close),
+            }
+        }
+        Err(OpenError::NotFound) => return error(site, req, w, 404, b"", close),
+        Err(OpenError::Forbidden) => return error(site, req, w, 403, b"", close),
+        Err(OpenError::Io(_)) => return error(site, req, w, 500, b"", close),
+    };
+    match entry.kind {
+        Kind::DirRedirect => {
+            let mut location = Vec::with_capacity(target.path.len() + 1);
+            location.extend_from_slice(target.path);
+            location.push(b'/');
+            if let Some(q) = target.query {
+                location.push(b'?');
+                location.extend_from_slice(q);
+            }
+            let mut h = Vec::with_capacity(location.len() + 12);
+            resp::header(&mut h, b"Location", &location);
+            error(site, req, w, 301, &h, close)
+        }
+        Kind::DirListing => {
+            let mut query = ListingQuery::parse(target.query);
+            query.gzip = site.config.compress && accepts_encoding(req.accept_encoding, b"gzip");
+            let json = query.json.unwrap_or_else(|| {
+                req.accept.is_some_and(|a| {
+                    let a = std::str::from_utf8(a).unwrap_or("");
+                    a.contains("application/json") && !a.contains("text/html")
+                })
+            });
+            Decision {
+                plan: Plan::Listing {
+                    rel: entry.main.rel.to_vec(),
+                    url_path: target.path.to_vec(),
+                    query,
+                    json,
+                    head_only: req.method == Method::Head,
+                },
+                status: 200,
+                bytes: 0,
+                close,
+                consumes_body: false,
+                log: None,
+                http10: false,
+            }
+        }
+        Kind::File => serve_file(site, req, w, &entry, close),
+    }
+}
+
+/// Picks the representation: a precompressed sibling, an on-the-fly gzip of a small
+/// text file, or the file itself. `Err(file)` means "stream it gzipped".
+fn choose(site: &Site, req: &Request<'_>, entry: &Rc<Entry>) -> Result<Option<Rc<Repr>>, ()> {
+    let ae = req.accept_encoding;
+    if ae.is_none() {
+        return Ok(None);
+    }
+    // Precompressed siblings exist only when the owner made them; prefer Brotli.
+    if entry.br.is_some() && accepts_encoding(ae, b"br") {
+        return Ok(entry.br.clone());
+    }
+    if entry.gz.is_some() && accepts_encoding(ae, b"gzip") {
+        return Ok(entry.gz.clone());
+    }
+    if site.config.compress
+        && entry.text
+        && req.range.is_none()
+        && entry.main.info.size >= COMPRESS_MIN
+        && accepts_encoding(ae, b"gzip")
+    {
+        if entry.main.body.is_none() {
+            return if req.minor == 1 { Err(()) } else { Ok(None) };
+        }
+        let mut slot = entry.gzipped.borrow_mut();
+        if slot.is_none() {
+            *slot = crate::http::compress::gzip_repr(entry).map(Rc::new);
+        }
+        return Ok(slot.clone());
+    }
+    Ok(None)
+}
+
+fn serve_file(
+    site: &Site,
+    req: &Request<'_>,
+    w: &mut Vec<u8>,
+    entry: &Rc<Entry>,
+    close: bool,
+) -> Decision {
+    let chosen = match choose(site, req, entry) {
+        Ok(c) => c,
+        Err(()) => return gzip_stream(site, req, w, entry, close),
+    };
+    let repr: &Repr = chosen.as_deref().unwrap_or(&entry.main);
+    let head_only = req.method == Method::Head;
+    let validators = Validators {
+        etag: &repr.etag,
+        modified: repr.info.modified_secs(),
+    };
+    match conditional::evaluate(req, Some(validators), true) {
+        conditional::Outcome::Proceed => {}
+        conditional::Outcome::NotModified => {
+            resp::start(w, 304);
+            w.extend_from_slice(&repr.headers);
+            resp::finish(w, finish(site, req, close));
+            return done(304, 0, close);
+        }
+        conditional::Outcome::Failed => return error(site, req, w, 412, b"", close),
+    }
+    let size = repr.info.size;
+    let ranges = match req.range {
+        Some(r)
+            if req
+                .if_range
+                .is_none_or(|ir| conditional::if_range_holds(ir, validators)) =>
+        {
+            range::evaluate(r, size)
+        }
+        _ => RangeResult::Full,
+    };
+    match ranges {
+        RangeResult::Full => {
+            resp::start(w, 200);
+            w.extend_from_slice(&repr.headers);
+            resp::content_length(w, size);
+            resp::finish(w, finish(site, req, close));
+            body(site, req, w, repr, 0, size, head_only, 200, close)
+        }
+        RangeResult::Unsatisfiable => {
+            let mut h = Vec::with_capacity(48);
+            h.extend_from_slice(b"Content-Range: bytes */");
+            resp::push_u64(&mut h, size);
+            h.extend_from_slice(b"\r\n");
+            error(site, req, w, 416, &h, close)
+        }
+        RangeResult::Ranges(rs) if rs.len() == 1 => {
+            let r = rs[0];
+            resp::start(w, 206);
+            w.extend_from_slice(&repr.headers);
+            push_content_range(w, r, size);
+            resp::content_length(w, r.len());
+            resp::finish(w, finish(site, req, close));
+            body(site, req, w, repr, r.start, r.len(), head_only, 206, close)
+        }
+        RangeResult::Ranges(rs) => multi_range(site, req, w, entry, repr, &rs, close),
+    }
+}
+
+fn push_content_range(w: &mut Vec<u8>, r: ByteRange, size: u64) {
+    w.extend_from_slice(b"Content-Range: bytes ");
+    resp::push_u64(w, r.start);
+    w.push(b'-');
+    resp::push_u64(w, r.end);
+    w.push(b'/');
+    resp::push_u64(w, size);
+    w.extend_from_slice(b"\r\n");
+}
+
+/// Appends the body from memory, or plans a `sendfile` for big files.
+#[allow(clippy::too_many_arguments)]
+fn body(
+    site: &Site,
+    req: &Request<'_>,
+    w: &mut Vec<u8>,
+    repr: &Repr,
+    offset: u64,
+    len: u64,
+    head_only: bool,
+    status: u16,
+    close: bool,
+) -> Decision {
+    if head_only {
+        return done(status, 0, close);
+    }
+    if let Some(b) = &repr.body {
+        let start = offset as usize;
+        w.extend_from_slice(&b[start..start + len as usize]);
+        return done(status, len, close);
+    }
+    match open_repr(site, repr) {
+        Some(file) => Decision {
+            plan: Plan::File { file, offset, len },
+            status,
+            bytes: len,
+            close,
+            consumes_body: false,
+            log: None,
+            http10: false,
+        },
+        None => {
+            // The file changed between the cache check and now: the head is already
+            // rendered, so the only honest move is to drop the connection.
+            cache::invalidate_all();
+            let _ = req;
+            done(500, 0, true)
+        }
+    }
+}
+
+/// Opens a big representation and checks it is still the one the head describes.
+fn open_repr(site: &Site, repr: &Repr) -> Option<File> {
+    let (file, info) =
+        crate::http::files::open(&site.root, &repr.rel, site.config.follow_symlinks).ok()?;
+    (info == repr.info).then_some(file)
+}
+
+fn multi_range(
+    site: &Site,
+    req: &Request<'_>,
+    w: &mut Vec<u8>,
+    entry: &Entry,
+    repr: &Repr,
+    rs: &[ByteRange],
+    close: bool,
+) -> Decision {
+    let boundary = format!("sockit-{:016x}", boundary_seed());
+    let mut parts = Vec::with_capacity(rs.len());
+    let mut total = 0u64;
+    for (i, r) in rs.iter().enumerate() {
+        let mut h = Vec::with_capacity(128);
+        if i > 0 {
+            h.extend_from_slice(b"\r\n");
+        }
+        h.extend_from_slice(b"--");
+        h.extend_from_slice(boundary.as_bytes());
+        h.extend_from_slice(b"\r\nContent-Type: ");
+        h.extend_from_slice(entry.content_type.as_bytes());
+        h.extend_from_slice(b"\r\n");
+        push_content_range(&mut h, *r, repr.info.size);
+        h.extend_from_slice(b"\r\n");
+        total += h.len() as u64 + r.len();
+        parts.push((h, r.start, r.len()));
+    }
+    let tail = format!("\r\n--{boundary}--\r\n").into_bytes();
+    total += tail.len() as u64;
+    resp::start(w, 206);
+    // The representation headers minus its Content-Type, which now describes the parts.
+    for line in repr.headers.split(|&b| b == b'\n') {
+        if !line.is_empty() && !line.starts_with(b"Content-Type:") {
+            w.extend_from_slice(line);
+            w.push(b'\n');
+        }
+    }
+    w.extend_from_slice(b"Content-Type: multipart/byteranges; boundary=");
+    w.extend_from_slice(boundary.as_bytes());
+    w.extend_from_slice(b"\r\n");
+    resp::content_length(w, total);
+    resp::finish(w, finish(site, req, close));
+    if req.method == Method::Head {
+        return done(206, 0, close);
+    }
+    if let Some(b) = &repr.body {
+        for (h, off, len) in &parts {
+            w.extend_from_slice(h);
+            w.extend_from_slice(&b[*off as usize..(*off + *len) as usize]);
+        }
+        w.extend_from_slice(&tail);
+        return done(206, total, close);
+    }
+    match open_repr(site, repr) {
+        Some(file) => Decision {
+            plan: Plan::Ranges { file, parts, tail },
+            status: 206,
+            bytes: total,
+            close,
+            consumes_body: false,
+            log: None,
+            http10: false,
+        },
+        None => {
+            cache::invalidate_all();
+            done(500, 0, true)
+        }
+    }
+}
+
+fn boundary_seed() -> u64 {
+    use std::cell::Cell;
+    thread_local!(static STATE: Cell<u64> = const { Cell::new(0) });
+    STATE.with(|s| {
+        let mut x = s.get();
+        if x == 0 {
+            x = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0x9e37_79b9, |d| d.as_nanos() as u64)
+                | 1;
+        }
+        // xorshift64: unpredictable enough that a file will not contain the boundary.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        x
+    })
+}
+
+fn gzip_stream(
+    site: &Site,
+    req: &Request<'_>,
+    w: &mut Vec<u8>,
+    entry: &Entry,
+    close: bool,
+) -> Decision {
+    let etag = {
+        let e = &entry.main.etag;
+        let mut t = e[..e.len().saturating_sub(1)].to_vec();
+        t.extend_from_slice(b"-gz\"");
+        t
+    };
+    let validators = Validators {
+        etag: &etag,
+        modified: entry.main.info.modified_secs(),
+    };
+    let headers = cache::render_headers(
+        &entry.content_type,
+        entry.main.info.modified_secs(),
+        std::str::from_utf8(&etag).unwrap_or("\"\""),
+        "gzip",
+        true,
+    );
+    match conditional::evaluate(req, Some(validators), true) {
+        conditional::Outcome::Proceed => {}
+        conditional::Outcome::NotModified => {
+            resp::start(w, 304);
+            w.extend_from_slice(&headers);
+            resp::finish(w, finish(site, req, close));
+            return done(304, 0, close);
+        }
+        conditional::Outcome::Failed => return error(site, req, w, 412, b"", close),
+    }
+    resp::start(w, 200);
+    // No Accept-Ranges: byte ranges of a stream compressed on the fly are not offered.
+    for line in headers.split(|&b| b == b'\n') {
+        if !line.is_empty() && !line.starts_with(b"Accept-Ranges:") {
+            w.extend_from_slice(line);
+            w.push(b'\n');
+        }
+    }
+    w.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+    resp::finish(w, finish(site, req, close));
+    if req.method == Method::Head {
+        return done(200, 0, close);
+    }
+    match open_repr(site, &entry.main) {
+        Some(file) => Decision {
+            plan: Plan::Gzip { file },
+            status: 200,
+            bytes: 0,
+            close,
+            consumes_body: false,
+            log: None,
+            http10: false,
+        },
+        None => {
+            cache::invalidate_all();
+            done(500, 0, true)
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Listening sockets, worker threads, the connection limit and graceful shutdown.
+//!
+//! The server runs nginx's worker model: one thread per core, each with its own
+//! single-threaded tokio runtime and its own listening socket bound to the same port
+//! with `SO_REUSEPORT`, so the kernel spreads new connections over the workers and a
+//! connection then lives on one thread with no cross-thread wake-ups or locks.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+use crate::http::config::ServeConfig;
+use crate::http::conn;
+use crate::http::handler::Site;
+use crate::http::response::{self as resp, Finish};
+
+/// Pending-connection queue length, as nginx and lighttpd use on Linux.
+pub const BACKLOG: i32 = 1024;
+/// How long in-flight responses may take to finish after Ctrl-C / SIGTERM.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Builds a listening TCP socket: `SO_REUSEADDR` so a restarted server can bind while
+/// old connections sit in TIME_WAIT, optionally `SO_REUSEPORT` so several workers can
+/// each have their own accept queue on the same port. Non-blocking, ready for tokio.
+///
+/// Kept free of HTTP so it can move to `sockit::net`.
+pub fn listen(addr: SocketAddr, reuse_port: bool) -> io::Result<StdListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// A bound server, not yet running: bind first so the caller can learn the port
+/// (`--port 0`) before any request is served.
+#[derive(Debug)]
+pub struct Server {
+    site: Arc<Site>,
+    listeners: Vec<StdListener>,
+    local: SocketAddr,
+    shutdown: CancellationToken,
+}
+
+static SITE_IDS: AtomicUsize = AtomicUsize::new(1);
+
+impl Server {
+    /// Opens the root folder and binds one listening socket per worker.
+    pub fn bind(config: ServeConfig) -> io::Result<Server> {
+        let workers = config.workers.max(1);
+        let site = Arc::new(Site::new(config, SITE_IDS.fetch_add(1, Ordering::Relaxed))?);
+        let reuse_port = workers > 1;
+        if reuse_port && site.config.addr.port() != 0 {
+            // SO_REUSEPORT would let us silently share a port with another server run by
+            // the same user; a plain bind first makes "address in use" an error as usual.
+            drop(listen(site.config.addr, false)?);
+        }
+        let first = listen(site.config.addr, reuse_port)?;
+        let local = first.local_addr()?;
+        let mut listeners = vec![first];
+        for _ in 1..workers {
+            // Same port as the first (which may have been picked by the kernel).
+            listeners.push(listen(local, true)?);
+        }
+        Ok(Server {
+            site,
+            listeners,
+            local,
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Cancelling this token starts a graceful shutdown.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Runs the workers until shutdown and all of them finished (or the deadline passed).
+    pub fn run(self) -> io::Result<()> {
+        let active = Arc::new(AtomicUsize::new(0));
+        let mut threads = Vec::new();
+        for (i, listener) in self.listeners.into_iter().enumerate() {
+            let site = self.site.clone();
+            let token = self.shutdown.child_token();
+            let active = active.clone();
+            let t = std::thread::Builder::new()
+                .name(format!("sockit-http-{i}"))
+                .spawn(move || worker(site, listener, token, active))?;
+            threads.push(t);
+        }
+        let mut result = Ok(());
+        for t in threads {
+            match t.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => result = Err(e),
+                Err(_) => result = Err(io::Error::other("worker thread panicked")),
+            }
+        }
+        result
+    }
+}
+
+/// Counts a connection against `--max-connections` for as long as it lives.
+struct Slot {
+    global: Arc<AtomicUsize>,
+    local: Arc<AtomicUsize>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.global.fetch_sub(1, Ordering::AcqRel);
+        self.local.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn worker(
+    site: Arc<Site>,
+    listener: StdListener,
+    token: CancellationToken,
+    active: Arc<AtomicUsize>,
+) -> io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = TcpListener::from_std(listener)?;
+        let mine = Arc::new(AtomicUsize::new(0));
+        accept_loop(&site, &listener, &token, &active, &mine).await;
+        drop(listener); // stop accepting: new clients get refused, not queued
+                        // Let connections in the middle of a request finish; idle ones are simply
+                        // dropped (closed) with the runtime below.
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
+        while conn::busy_here() > 0
+            && mine.load(Ordering::Acquire) > 0
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok::<(), io::Error>(())
+    })?;
+    // Dropping the runtime drops any connection still running past the deadline;
+    // their upload temp files are removed by their destructors.
+    drop(rt);
+    Ok(())
+}
+
+async fn accept_loop(
+    site: &Arc<Site>,
+    listener: &TcpListener,
+    token: &CancellationToken,
+    active: &Arc<AtomicUsize>,
+    mine: &Arc<AtomicUsize>,
+) {
+    let max = site.config.max_connections;
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            _ = token.cancelled() => {
+                site.closing.store(true, Ordering::Relaxed);
+                return;
+            }
+            r = listener.accept() => r,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of descriptors or memory: back off instead of spinning or dying;
+                // existing connections keep being served and will free some.
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                ) {
+                    tracing::warn!("accept: {e}; pausing 100 ms");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        if active.fetch_add(1, Ordering::AcqRel) >= max {
+            active.fetch_sub(1, Ordering::AcqRel);
+            tokio::spawn(reject_busy(site.clone(), stream));
+            continue;
+        }
+        mine.fetch_add(1, Ordering::AcqRel);
+        let slot = Slot {
+            global: active.clone(),
+            local: mine.clone(),
+        };
+        if site.config.verbose > 0 {
+            log_socket(&stream, peer);
+        }
+        let site = site.clone();
+        tokio::spawn(async move {
+            conn::serve(site, stream, peer).await;
+            drop(slot);
+        });
+    }
+}
+
+fn log_socket(stream: &TcpStream, peer: SocketAddr) {
+    use std::os::fd::AsRawFd;
+    let sock = socket2::SockRef::from(stream);
+    eprintln!(
+        "sockit: connection from {peer} to {} (fd {}, TCP_NODELAY {}, SO_RCVBUF {}, SO_SNDBUF {})",
+        stream
+            .local_addr()
+            .map_or_else(|_| "?".into(), |a| a.to_string()),
+        stream.as_raw_fd(),
+        sock.nodelay().unwrap_or(false),
+        sock.recv_buffer_size().unwrap_or(0),
+        sock.send_buffer_size().unwrap_or(0),
+    );
+}
+
+/// Over `--max-connections`: answer 503 with `Retry-After` right away and close, rather
+/// than queueing the client where it would wait without knowing why.
+async fn reject_busy(site: Arc<Site>, stream: TcpStream) {
+    let mut w = Vec::with_capacity(256);
+    let f = Finish {
+        close: true,
+        keep_alive_1_0: false,
+        extra: &site.extra,
+    };
+    resp::error(&mut w, 503, false, b"Retry-After: 1\r\n", f);
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        crate::http::sendfile::write_all(&stream, &w, false, Duration::from_secs(1)),
+    )
+    .await;
+    conn::linger_stream(&stream, Duration::from_secs(1)).await;
+}
+
+/// Binds, prints the startup line, serves until Ctrl-C or SIGTERM, then shuts down
+/// gracefully. This is what `sockit http serve` runs.
+pub fn serve(config: ServeConfig) -> io::Result<()> {
+    let shown_dir = config.root.display().to_string();
+    let server = Server::bind(config)?;
+    let local = server.local_addr();
+    let token = server.shutdown_token();
+    // Install the handlers before announcing the port: a supervisor (or a test) that
+    // sends SIGTERM as soon as it reads the startup line must get a graceful stop, not
+    // the default action (death by signal).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (term, int) = {
+        let _guard = rt.enter();
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::interrupt())?,
+        )
+    };
+    {
+        use std::io::Write;
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "sockit: serving {shown_dir} on http://{local}/");
+        let _ = err.flush();
+    }
+    let signals = std::thread::Builder::new()
+        .name("sockit-signals".into())
+        .spawn(move || wait_for_signal(rt, term, int, token))?;
+    let result = server.run();
+    drop(signals); // detached: exits with the process
+    result
+}
+
+fn wait_for_signal(
+    rt: tokio::runtime::Runtime,
+    mut term: tokio::signal::unix::Signal,
+    mut int: tokio::signal::unix::Signal,
+    token: CancellationToken,
+) {
+    rt.block_on(async {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+            _ = token.cancelled() => return,
+        }
+        eprintln!("sockit: shutting down (finishing in-flight requests; again to force)");
+        token.cancel();
+        // A second Ctrl-C / SIGTERM means "now": do not make the user wait 10 s.
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("sockit: forced exit");
+        std::process::exit(130);
+    });
+}

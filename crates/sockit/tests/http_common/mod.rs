@@ -1,0 +1,875 @@
+//! Helpers shared by the integration tests: run the real `sockit` binary, talk to it
+//! over raw sockets, and drive clients nobody here wrote (curl, Python).
+//!
+//! Nothing in here is specific to one command except [`Server`], a thin layer over
+//! [`spawn_sockit`] for `sockit http serve`. Every process started here is owned by a
+//! guard that kills it by pid when dropped, so a failing test never leaves a server
+//! behind; every socket read has a timeout, so a misbehaving server fails a test
+//! instead of hanging it.
+
+#![allow(dead_code)]
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long to wait for a server to print its startup line.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Read timeout on test sockets: generous, only there so a bug fails instead of hanging.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Path of the `sockit` binary cargo built for these tests.
+pub fn sockit_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sockit")
+}
+
+// ---------------------------------------------------------------------------
+// Processes
+// ---------------------------------------------------------------------------
+
+/// Everything a child wrote to one of its output pipes so far, kept by a reader thread.
+struct Captured {
+    state: Mutex<(Vec<u8>, bool)>, // (bytes so far, pipe closed)
+    cond: Condvar,
+}
+
+impl Captured {
+    fn new() -> Arc<Self> {
+        Arc::new(Captured {
+            state: Mutex::new((Vec::new(), false)),
+            cond: Condvar::new(),
+        })
+    }
+
+    /// Drains `pipe` until EOF on a background thread. Draining matters: a child
+    /// blocked writing to a full stderr pipe (say, an access log) would stall the test.
+    fn drain(self: &Arc<Self>, mut pipe: impl Read + Send + 'static) {
+        let me = Arc::clone(self);
+        thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            loop {
+                match pipe.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        me.state.lock().unwrap().0.extend_from_slice(&chunk[..n]);
+                        me.cond.notify_all();
+                    }
+                }
+            }
+            me.state.lock().unwrap().1 = true;
+            me.cond.notify_all();
+        });
+    }
+
+    /// Waits until the pipe reaches EOF (the child and anything it spawned closed it).
+    fn wait_eof(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let mut guard = self.state.lock().unwrap();
+        while !guard.1 {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            guard = self.cond.wait_timeout(guard, deadline - now).unwrap().0;
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.state.lock().unwrap().0).into_owned()
+    }
+
+    /// Waits for a complete line (ending in `\n`) that satisfies `pred`.
+    fn wait_line(&self, pred: &dyn Fn(&str) -> bool, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        let mut guard = self.state.lock().unwrap();
+        loop {
+            let text = String::from_utf8_lossy(&guard.0);
+            let mut lines: Vec<&str> = text.split('\n').collect();
+            let tail = lines.pop().unwrap_or(""); // unfinished line (or "" after a final \n)
+            for line in lines {
+                let line = line.trim_end_matches('\r');
+                if pred(line) {
+                    return Some(line.to_string());
+                }
+            }
+            if guard.1 {
+                // Pipe closed: an unterminated last line still counts.
+                return if !tail.is_empty() && pred(tail) {
+                    Some(tail.to_string())
+                } else {
+                    None
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            guard = self.cond.wait_timeout(guard, deadline - now).unwrap().0;
+        }
+    }
+}
+
+/// Which output pipe of a child to look at.
+#[derive(Clone, Copy, Debug)]
+pub enum Pipe {
+    Stdout,
+    Stderr,
+}
+
+/// Options for [`spawn_sockit_with`].
+#[derive(Default, Clone, Debug)]
+pub struct SpawnOpts {
+    /// Give the child a stdin pipe (take it with [`Proc::take_stdin`]); otherwise stdin is null.
+    pub stdin_piped: bool,
+    /// Working directory of the child.
+    pub cwd: Option<PathBuf>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+/// A running child process, killed by pid when dropped. Its stdout and stderr are
+/// drained continuously into buffers that tests can inspect or wait on.
+pub struct Proc {
+    child: Child,
+    /// Process id, for sending signals.
+    pub pid: u32,
+    stdin: Option<ChildStdin>,
+    out: Arc<Captured>,
+    err: Arc<Captured>,
+    exited: Option<ExitStatus>,
+}
+
+/// Starts `sockit ARGS...` with stdin null.
+pub fn spawn_sockit(args: &[&str]) -> Proc {
+    spawn_sockit_with(args, SpawnOpts::default())
+}
+
+/// Starts `sockit ARGS...` with the given options.
+pub fn spawn_sockit_with(args: &[&str], opts: SpawnOpts) -> Proc {
+    spawn_cmd(sockit_bin(), args, opts)
+}
+
+/// Starts any program with captured stdout/stderr.
+pub fn spawn_cmd(program: &str, args: &[&str], opts: SpawnOpts) -> Proc {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(if opts.stdin_piped {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(dir) = &opts.cwd {
+        cmd.current_dir(dir);
+    }
+    for (k, v) in &opts.env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let out = Captured::new();
+    let err = Captured::new();
+    out.drain(child.stdout.take().unwrap());
+    err.drain(child.stderr.take().unwrap());
+    let stdin = child.stdin.take();
+    Proc {
+        pid: child.id(),
+        child,
+        stdin,
+        out,
+        err,
+        exited: None,
+    }
+}
+
+impl Proc {
+    /// Everything written to stdout so far.
+    pub fn stdout_text(&self) -> String {
+        self.out.text()
+    }
+
+    /// Everything written to stderr so far.
+    pub fn stderr_text(&self) -> String {
+        self.err.text()
+    }
+
+    /// Waits until a line of `pipe` contains `needle`; returns that line.
+    pub fn wait_for_line(&self, pipe: Pipe, needle: &str, timeout: Duration) -> Option<String> {
+        self.wait_for(pipe, |l| l.contains(needle), timeout)
+    }
+
+    /// Waits until a line of `pipe` satisfies `pred`; returns that line.
+    pub fn wait_for(
+        &self,
+        pipe: Pipe,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Option<String> {
+        let cap = match pipe {
+            Pipe::Stdout => &self.out,
+            Pipe::Stderr => &self.err,
+        };
+        cap.wait_line(&pred, timeout)
+    }
+
+    /// Takes the stdin pipe (only with `stdin_piped`); drop it to send EOF.
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.stdin.take()
+    }
+
+    /// Sends a signal to this process (and only to it).
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on the pid of a child we own and have not reaped yet.
+        let rc = unsafe { libc::kill(self.pid as libc::pid_t, sig) };
+        assert_eq!(
+            rc,
+            0,
+            "kill({}, {sig}) failed: {}",
+            self.pid,
+            io::Error::last_os_error()
+        );
+    }
+
+    /// Exit status if the process has ended, without waiting (beyond letting the reader
+    /// threads collect the last output, so `stderr_text` is complete once this returns Some).
+    pub fn try_exit(&mut self) -> Option<ExitStatus> {
+        if self.exited.is_none() {
+            self.exited = self.child.try_wait().ok().flatten();
+            if self.exited.is_some() {
+                self.out.wait_eof(Duration::from_secs(2));
+                self.err.wait_eof(Duration::from_secs(2));
+            }
+        }
+        self.exited
+    }
+
+    /// Waits up to `timeout` for the process to exit.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.try_exit() {
+                return Some(st);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the process (SIGKILL by pid) and reaps it.
+    pub fn kill(&mut self) {
+        if self.try_exit().is_none() {
+            let _ = self.child.kill();
+            self.exited = self.child.wait().ok();
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs `sockit ARGS...` to completion (stdin null) and returns its output.
+pub fn run_sockit(args: &[&str]) -> Output {
+    Command::new(sockit_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sockit")
+}
+
+// ---------------------------------------------------------------------------
+// External tools
+// ---------------------------------------------------------------------------
+
+/// Whether `name` is an executable on PATH.
+pub fn has_cmd(name: &str) -> bool {
+    if name.contains('/') {
+        return Path::new(name).is_file();
+    }
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+        .unwrap_or(false)
+}
+
+/// Returns true if `name` is available; otherwise prints `SKIP: <reason>` and returns false.
+///
+/// Use as `if !require_cmd("curl") { return; }`.
+pub fn require_cmd(name: &str) -> bool {
+    if has_cmd(name) {
+        true
+    } else {
+        skip(&format!("{name} is not installed (.ci/run installs it)"));
+        false
+    }
+}
+
+/// Prints the standard skip line.
+pub fn skip(reason: &str) {
+    println!("SKIP: {reason}");
+    eprintln!("SKIP: {reason}");
+}
+
+/// Runs `python3 -c SCRIPT ARGS...` and returns its output (no check of the status).
+pub fn python(script: &str, args: &[&str]) -> Output {
+    Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 must be installed")
+}
+
+/// Runs a Python script that must succeed; returns its stdout.
+pub fn python_ok(script: &str, args: &[&str]) -> String {
+    let out = python(script, args);
+    assert!(
+        out.status.success(),
+        "python failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `curl ARGS...` with a global time limit; returns its output.
+pub fn curl(args: &[&str]) -> Output {
+    Command::new("curl")
+        .args(["--max-time", "20"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run curl")
+}
+
+// ---------------------------------------------------------------------------
+// HTTP over raw sockets
+// ---------------------------------------------------------------------------
+
+/// A parsed HTTP response as read off the wire.
+#[derive(Clone, Debug, Default)]
+pub struct Response {
+    /// `HTTP/1.1` or `HTTP/1.0`.
+    pub version: String,
+    pub status: u16,
+    pub reason: String,
+    /// Header fields in order, names as sent.
+    pub headers: Vec<(String, String)>,
+    /// The body after removing chunked framing.
+    pub body: Vec<u8>,
+    /// The head exactly as received (status line + fields + blank line).
+    pub raw_head: String,
+}
+
+impl Response {
+    /// First value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All values of header `name` (case-insensitive).
+    pub fn headers_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Whether a header exists.
+    pub fn has(&self, name: &str) -> bool {
+        self.header(name).is_some()
+    }
+
+    /// The body as (lossy) UTF-8.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Whether the response was chunked.
+    pub fn is_chunked(&self) -> bool {
+        self.header("transfer-encoding")
+            .map(|v| v.to_ascii_lowercase().contains("chunked"))
+            .unwrap_or(false)
+    }
+
+    /// Whether the `Connection` header contains `token` (e.g. `close`).
+    pub fn connection_has(&self, token: &str) -> bool {
+        self.headers_all("connection")
+            .iter()
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    }
+}
+
+/// One client connection with its own read buffer, so several responses (pipelining,
+/// `100 Continue`) can be read one after another.
+pub struct Conn {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    /// Connects to `addr` with [`IO_TIMEOUT`] on reads and writes.
+    pub fn connect(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
+            .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Conn {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Sends bytes.
+    pub fn send(&mut self, bytes: impl AsRef<[u8]>) -> io::Result<()> {
+        self.stream.write_all(bytes.as_ref())
+    }
+
+    /// Sends bytes, ignoring errors (for hostile requests the server may cut short).
+    pub fn send_lossy(&mut self, bytes: impl AsRef<[u8]>) {
+        let _ = self.stream.write_all(bytes.as_ref());
+    }
+
+    /// Closes our sending side (TCP FIN) while still reading.
+    pub fn shutdown_write(&self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+
+    /// Sets the read timeout.
+    pub fn set_read_timeout(&self, t: Duration) {
+        self.stream.set_read_timeout(Some(t)).unwrap();
+    }
+
+    /// Reads more bytes into the buffer; `Ok(0)` on EOF.
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 65536];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(n) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    return Ok(n);
+                }
+                // A signal landed on this thread mid-read (EINTR): just read again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Vec<u8> {
+        self.buf.drain(..n).collect()
+    }
+
+    /// Reads exactly `n` bytes (beyond what is buffered if needed).
+    pub fn read_exact_bytes(&mut self, n: usize) -> io::Result<Vec<u8>> {
+        while self.buf.len() < n {
+            if self.fill()? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("EOF after {} of {n} bytes", self.buf.len()),
+                ));
+            }
+        }
+        Ok(self.take(n))
+    }
+
+    /// Reads up to and including the next CRLF.
+    fn read_line(&mut self) -> io::Result<Vec<u8>> {
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                return Ok(self.take(i + 2));
+            }
+            if self.fill()? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "EOF inside a line",
+                ));
+            }
+        }
+    }
+
+    /// Reads one response head (status line and fields), no body.
+    pub fn read_head(&mut self) -> io::Result<Response> {
+        let end = loop {
+            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            if self.fill()? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "EOF before a complete response head; got {:?}",
+                        String::from_utf8_lossy(&self.buf)
+                    ),
+                ));
+            }
+        };
+        let raw = self.take(end);
+        let raw_head = String::from_utf8_lossy(&raw).into_owned();
+        let mut lines = raw_head.split("\r\n");
+        let status_line = lines.next().unwrap_or("");
+        let mut parts = status_line.splitn(3, ' ');
+        let version = parts.next().unwrap_or("").to_string();
+        let status = parts.next().unwrap_or("").parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad status line {status_line:?}"),
+            )
+        })?;
+        let reason = parts.next().unwrap_or("").to_string();
+        let mut headers = Vec::new();
+        for line in lines {
+            if line.is_empty() {
+                continue;
+            }
+            let (k, v) = line.split_once(':').ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("bad header line {line:?}"),
+                )
+            })?;
+            headers.push((k.to_string(), v.trim().to_string()));
+        }
+        Ok(Response {
+            version,
+            status,
+            reason,
+            headers,
+            body: Vec::new(),
+            raw_head,
+        })
+    }
+
+    /// Reads one complete response to a request that was not HEAD.
+    pub fn read_response(&mut self) -> io::Result<Response> {
+        self.read_response_for(false)
+    }
+
+    /// Reads one complete response; `head_request` says the request was HEAD (no body).
+    pub fn read_response_for(&mut self, head_request: bool) -> io::Result<Response> {
+        let mut resp = self.read_head()?;
+        let bodyless =
+            head_request || resp.status < 200 || resp.status == 204 || resp.status == 304;
+        if bodyless {
+            return Ok(resp);
+        }
+        if resp.is_chunked() {
+            let mut body = Vec::new();
+            loop {
+                let line = self.read_line()?;
+                let line = String::from_utf8_lossy(&line);
+                let size_text = line
+                    .trim()
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                let size = usize::from_str_radix(&size_text, 16).map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("bad chunk size {line:?}"),
+                    )
+                })?;
+                if size == 0 {
+                    // Trailer fields, then the final CRLF.
+                    loop {
+                        if self.read_line()? == b"\r\n" {
+                            break;
+                        }
+                    }
+                    break;
+                }
+                body.extend(self.read_exact_bytes(size)?);
+                let crlf = self.read_exact_bytes(2)?;
+                if crlf != b"\r\n" {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "chunk without CRLF",
+                    ));
+                }
+            }
+            resp.body = body;
+        } else if let Some(len) = resp.header("content-length") {
+            let len: usize = len.parse().map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("bad Content-Length {len:?}"),
+                )
+            })?;
+            resp.body = self.read_exact_bytes(len)?;
+        } else {
+            resp.body = self.read_to_end();
+        }
+        Ok(resp)
+    }
+
+    /// Reads everything until EOF (or a reset or the read timeout).
+    pub fn read_to_end(&mut self) -> Vec<u8> {
+        while let Ok(n) = self.fill() {
+            if n == 0 {
+                break;
+            }
+        }
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Waits up to `timeout` for the server to close the connection (EOF or reset).
+    /// Returns true if it did. Bytes that arrive meanwhile are buffered.
+    pub fn wait_closed(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            self.stream.set_read_timeout(Some(deadline - now)).unwrap();
+            match self.fill() {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return false
+                }
+                Err(_) => return true, // reset counts as closed
+            }
+        }
+    }
+
+    /// Bytes received but not consumed by a parsed response.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+/// Opens a connection, sends `request` and reads one response (not HEAD).
+pub fn exchange(addr: SocketAddr, request: impl AsRef<[u8]>) -> Response {
+    let mut c = Conn::connect(addr);
+    c.send_lossy(request);
+    c.read_response()
+        .unwrap_or_else(|e| panic!("no response: {e}"))
+}
+
+/// Builds a simple request with a Host header and the given extra header lines.
+pub fn request(method: &str, target: &str, headers: &[&str]) -> String {
+    let mut r = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    for h in headers {
+        r.push_str(h);
+        r.push_str("\r\n");
+    }
+    r.push_str("\r\n");
+    r
+}
+
+// ---------------------------------------------------------------------------
+// `sockit http serve`
+// ---------------------------------------------------------------------------
+
+/// A running `sockit http serve DIR --port 0 --bind 127.0.0.1 EXTRA...`, killed on drop.
+pub struct Server {
+    pub proc: Proc,
+    pub addr: SocketAddr,
+    pub port: u16,
+    pub root: PathBuf,
+}
+
+impl Server {
+    /// Starts the server on `dir` with extra flags and waits for its startup line
+    /// `sockit: serving DIR on http://127.0.0.1:PORT/` to learn the port.
+    pub fn start(dir: &Path, extra: &[&str]) -> Server {
+        let dir_s = dir.to_str().expect("utf-8 temp path");
+        let mut args = vec!["http", "serve", dir_s, "--port", "0", "--bind", "127.0.0.1"];
+        args.extend_from_slice(extra);
+        Self::start_args(&args, dir)
+    }
+
+    /// Starts `sockit ARGS...` (a full `http serve` command line) and waits for the startup line.
+    pub fn start_args(args: &[&str], root: &Path) -> Server {
+        let proc = spawn_sockit(args);
+        let line = proc.wait_for(
+            Pipe::Stderr,
+            |l| l.contains("sockit: serving ") && l.contains("http://"),
+            STARTUP_TIMEOUT,
+        );
+        let line = match line {
+            Some(l) => l,
+            None => panic!(
+                "no startup line from `sockit {}` within {:?}; stderr:\n{}",
+                args.join(" "),
+                STARTUP_TIMEOUT,
+                proc.stderr_text()
+            ),
+        };
+        let port = parse_url_port(&line)
+            .unwrap_or_else(|| panic!("cannot find the port in startup line {line:?}"));
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        Server {
+            proc,
+            addr,
+            port,
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// A fresh raw connection.
+    pub fn connect(&self) -> Conn {
+        Conn::connect(self.addr)
+    }
+
+    /// Sends a raw request on a fresh connection and reads one response.
+    pub fn exchange(&self, raw: impl AsRef<[u8]>) -> Response {
+        exchange(self.addr, raw)
+    }
+
+    /// `GET path` on a fresh connection, with extra header lines.
+    pub fn get(&self, path: &str, headers: &[&str]) -> Response {
+        self.exchange(request("GET", path, headers))
+    }
+
+    /// Everything the server wrote to stderr so far (startup line, access log).
+    pub fn stderr(&self) -> String {
+        self.proc.stderr_text()
+    }
+
+    /// Waits for a stderr line containing `needle` (e.g. an access-log line).
+    pub fn wait_log(&self, needle: &str, timeout: Duration) -> Option<String> {
+        self.proc.wait_for_line(Pipe::Stderr, needle, timeout)
+    }
+}
+
+/// Extracts PORT from a line containing `http://HOST:PORT/`.
+pub fn parse_url_port(line: &str) -> Option<u16> {
+    let after = &line[line.find("http://")? + 7..];
+    let hostport = after.split('/').next()?;
+    hostport.rsplit(':').next()?.parse().ok()
+}
+
+/// A temporary site: `<tmp>/www` is the served folder, and `<tmp>/secret.txt` sits in its
+/// parent so tests can check that nothing ever escapes `www`.
+pub struct Site {
+    pub tmp: tempfile::TempDir,
+    pub www: PathBuf,
+    pub secret: PathBuf,
+}
+
+/// Content of the secret file placed next to (outside) every served folder.
+pub const SECRET: &str = "TOP-SECRET-4f1d9a: this must never be served";
+
+impl Site {
+    pub fn new() -> Site {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let www = tmp.path().join("www");
+        std::fs::create_dir(&www).unwrap();
+        let secret = tmp.path().join("secret.txt");
+        std::fs::write(&secret, SECRET).unwrap();
+        Site { tmp, www, secret }
+    }
+
+    /// Writes `www/REL` (creating parent folders).
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.www.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    /// Creates folder `www/REL`.
+    pub fn mkdir(&self, rel: &str) -> PathBuf {
+        let p = self.www.join(rel);
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    /// Starts a server on `www`.
+    pub fn serve(&self, extra: &[&str]) -> Server {
+        Server::start(&self.www, extra)
+    }
+
+    /// Names in `www/REL` (including hidden ones), sorted.
+    pub fn ls(&self, rel: &str) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.www.join(rel))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Names in the parent of `www` (the temp dir), sorted.
+    pub fn ls_parent(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Default for Site {
+    fn default() -> Self {
+        Site::new()
+    }
+}
+
+/// Deterministic pseudo-random bytes (so big-file tests need no RNG crate).
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut v = Vec::with_capacity(len);
+    while v.len() < len {
+        // xorshift64*
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        v.extend_from_slice(&r.to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+/// Whether `hay` contains `needle`.
+pub fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Polls `cond` every 20 ms until it holds or `timeout` passes.
+pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
