@@ -9,6 +9,9 @@ use super::{BufferPool, FrameCodec, FrameError, Framing};
 /// How much to ask the kernel for per read: big reads mean few system calls on bulk data.
 pub const READ_CHUNK: usize = 256 * 1024;
 
+/// Raw reads already available are gathered up to this size before being handed out.
+const COALESCE: usize = 512 * 1024;
+
 /// Reads a stream and hands out whole frames, in batches.
 ///
 /// Like mini-redis's `Connection::read_frame`: the reader owns the buffer, decodes
@@ -58,6 +61,22 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         if self.reader.read_buf(buf).await? == 0 {
             self.eof = true;
             return Ok(None);
+        }
+        // Take whatever else has already arrived, without waiting: one larger chunk per
+        // hand-off to the writer instead of many small ones (each hand-off wakes a thread).
+        while buf.len() < COALESCE && buf.capacity() - buf.len() >= READ_CHUNK / 4 {
+            match futures::FutureExt::now_or_never(self.reader.read_buf(buf)) {
+                Some(Ok(0)) => {
+                    self.eof = true;
+                    break;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(err)) => {
+                    self.deferred = Some(err.into());
+                    break;
+                }
+                None => break,
+            }
         }
         Ok(Some(buf.split().freeze()))
     }

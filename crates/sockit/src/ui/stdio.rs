@@ -16,8 +16,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::frame::BufferPool;
 use tokio::sync::{mpsc, oneshot};
 
-/// Size of each stdin read.
-pub const STDIN_CHUNK: usize = 256 * 1024;
+/// Size of each stdin read at most (a pipe grown to 1 MiB can fill it in one read).
+pub const STDIN_CHUNK: usize = 1 << 20;
 
 /// Chunks in flight between the stdin thread and the network (bounded: backpressure).
 const STDIN_QUEUE: usize = 4;
@@ -65,8 +65,8 @@ pub fn no_input() -> InputChunks {
 
 fn read_loop(fd: RawFd, tx: mpsc::Sender<io::Result<Bytes>>) {
     grow_pipe(fd);
-    // 1 MiB buffers carved into reads of up to 256 KiB, reused once written.
-    let mut pool = BufferPool::new(4, 4 * STDIN_CHUNK, STDIN_CHUNK / 4);
+    // 2 MiB buffers carved into reads of up to 1 MiB, reused once written.
+    let mut pool = BufferPool::new(4, 2 * STDIN_CHUNK, STDIN_CHUNK / 4);
     loop {
         let buf = pool.buffer();
         match read_into(fd, buf) {
