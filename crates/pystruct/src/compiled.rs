@@ -131,19 +131,7 @@ impl Struct {
     /// allocates nothing (bytes values reuse their buffers too).
     pub fn unpack_into(&self, buf: &[u8], out: &mut Vec<Value>) -> Result<()> {
         let rec = self.record(buf)?;
-        out.truncate(self.layout.len);
-        let mut i = 0;
-        unpack::for_each(&self.layout, rec, |v| {
-            match (out.get_mut(i), v) {
-                (Some(Value::Bytes(dst)), crate::ValueRef::Bytes(src)) => {
-                    dst.clear();
-                    dst.extend_from_slice(src);
-                }
-                (Some(slot), v) => *slot = v.to_owned(),
-                (None, v) => out.push(v.to_owned()),
-            }
-            i += 1;
-        });
+        unpack::fill(&self.layout, rec, out);
         Ok(())
     }
 
