@@ -40,6 +40,11 @@ macro_rules! op {
 op!(op_pack_vec, |st, values, _d, _b, _v, _o| st
     .pack(black_box(values))
     .expect("packs"));
+op!(op_pack_to_vec, |st, values, _d, _b, vec, _o| {
+    vec.clear();
+    st.pack_to_vec(black_box(values), black_box(&mut *vec))
+        .expect("packs")
+});
 op!(op_pack_into, |st, values, _d, buf, _v, _o| st
     .pack_into(black_box(&mut *buf), 0, black_box(values))
     .expect("packs"));
@@ -62,8 +67,9 @@ op!(op_unpack_refs, |st, _vs, data, _b, _v, _o| for v in
 
 type Op = fn(usize, &Struct, &[Value], &[u8], &mut [u8], &mut Vec<u8>, &mut Vec<Value>);
 
-const OPS: [Op; 6] = [
+const OPS: [Op; 7] = [
     op_pack_vec,
+    op_pack_to_vec,
     op_pack_into,
     op_unpack_vec,
     op_unpack_into,
@@ -78,6 +84,7 @@ fn time(n: usize) {
     const REPEAT: usize = 15;
     let names = [
         "pack_vec",
+        "pack_to_vec",
         "pack_into",
         "unpack_vec",
         "unpack_into",
