@@ -2,63 +2,22 @@
 //! `i5sf` (the course's record), `<IHHQ` (a typical header), `!I` (a length prefix) and
 //! a 32-field record.
 //!
-//! Each format is measured the dynamic way (`&[Value]` in, `Vec<Value>` out, what a
-//! Python-like caller does) and the allocation-free ways (`pack_into` a caller buffer,
-//! borrowed `unpack_refs`, typed `unpack_as`/`pack_into_as`).
+//! Each format is measured the dynamic way, as CPython's `Struct` is used (`&[Value]` in,
+//! a new `Vec` out), with a reused buffer (`pack_to_vec` into a cleared `Vec`,
+//! `unpack_into` a `Vec<Value>`: the receive and send loops), without allocating
+//! (`pack_into` a caller buffer, borrowed `unpack_with`/`unpack_refs`) and through the
+//! typed paths (`Typed`, `unpack_as`/`pack_into_as`).
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pystruct::{Struct, Value};
+use pystruct::Struct;
 
-/// The 32-field record: every standard-size numeric type.
-const REC32: &str = "<4I4H4Q4d4B4b4h2f2e";
-
-struct Case {
-    id: &'static str,
-    st: Struct,
-    values: Vec<Value>,
-}
-
-fn cases() -> Vec<Case> {
-    let mut rec32 = Vec::new();
-    rec32.extend((0..4).map(|i| Value::Int(4_000_000_000 - i)));
-    rec32.extend((0..4).map(|i| Value::Int(60_000 + i)));
-    rec32.extend((0..4).map(|i| Value::Int(1 << (40 + i))));
-    rec32.extend((0..4).map(|i| Value::Float(1.5 + f64::from(i))));
-    rec32.extend((0..4).map(|i| Value::Int(200 + i)));
-    rec32.extend((0..4).map(|i| Value::Int(-100 - i)));
-    rec32.extend((0..4).map(|i| Value::Int(-30_000 + i)));
-    rec32.extend((0..2).map(|i| Value::Float(0.25 * f64::from(i))));
-    rec32.extend((0..2).map(|i| Value::Float(2.5 + f64::from(i))));
-    let case = |id, fmt: &str, values| Case {
-        id,
-        st: Struct::new(fmt).expect("valid format"),
-        values,
-    };
-    vec![
-        case(
-            "i5sf",
-            "i5sf",
-            vec![Value::Int(1), Value::from(b"zhang"), Value::Float(1.75)],
-        ),
-        case(
-            "<IHHQ",
-            "<IHHQ",
-            vec![
-                Value::Int(0xdead_beef),
-                Value::Int(1),
-                Value::Int(2),
-                Value::Int(1 << 40),
-            ],
-        ),
-        case("!I", "!I", vec![Value::Int(1500)]),
-        case("rec32", REC32, rec32),
-    ]
-}
+#[path = "cases.rs"]
+mod cases;
 
 fn bench(c: &mut Criterion) {
-    let cases = cases();
+    let cases = cases::cases();
     for case in &cases {
         let st = &case.st;
         let data = st.pack(&case.values).expect("packs");
@@ -66,6 +25,15 @@ fn bench(c: &mut Criterion) {
 
         c.bench_function(&format!("pack_vec/{}", case.id), |b| {
             b.iter(|| st.pack(black_box(&case.values)).expect("packs"))
+        });
+        // The send loop: one buffer, cleared and refilled per record.
+        let mut out = Vec::with_capacity(st.size());
+        c.bench_function(&format!("pack_to_vec/{}", case.id), |b| {
+            b.iter(|| {
+                out.clear();
+                st.pack_to_vec(black_box(&case.values), black_box(&mut out))
+                    .expect("packs")
+            })
         });
         c.bench_function(&format!("pack_into/{}", case.id), |b| {
             b.iter(|| {

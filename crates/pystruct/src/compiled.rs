@@ -85,6 +85,40 @@ impl Struct {
         Ok(out)
     }
 
+    /// Appends one packed record to `out`: the send loop's `pack`, reusing one buffer.
+    ///
+    /// Once `out` has the capacity (after the first records, if it is cleared or drained
+    /// between sends), this allocates nothing. A frame is a header then a body:
+    ///
+    /// ```
+    /// use pystruct::Struct;
+    /// let header = Struct::new("!I")?;
+    /// let mut frame = Vec::with_capacity(64);
+    /// for body in [&b"zhang"[..], b"li"] {
+    ///     frame.clear();
+    ///     header.pack_to_vec(&[body.len()], &mut frame)?;
+    ///     frame.extend_from_slice(body);
+    ///     // send(&frame)
+    /// }
+    /// assert_eq!(frame, b"\0\0\0\x02li");
+    /// # Ok::<(), pystruct::Error>(())
+    /// ```
+    ///
+    /// On error `out` is left as it was.
+    pub fn pack_to_vec<V: AsValueRef>(&self, values: &[V], out: &mut Vec<u8>) -> Result<()> {
+        self.check_count("pack", values.len())?;
+        let size = self.layout.size;
+        let start = out.len();
+        out.try_reserve(size)
+            .map_err(|_| Error::OutOfMemory { size })?;
+        out.resize(start + size, 0);
+        let packed = pack::pack_record(&self.layout, &mut out[start..], values);
+        if packed.is_err() {
+            out.truncate(start);
+        }
+        packed
+    }
+
     /// Packs values into `buf` at `offset`, without allocating.
     ///
     /// Only the record's bytes `buf[offset..offset + size]` change; pad bytes are zeroed.
@@ -131,19 +165,7 @@ impl Struct {
     /// allocates nothing (bytes values reuse their buffers too).
     pub fn unpack_into(&self, buf: &[u8], out: &mut Vec<Value>) -> Result<()> {
         let rec = self.record(buf)?;
-        out.truncate(self.layout.len);
-        let mut i = 0;
-        unpack::for_each(&self.layout, rec, |v| {
-            match (out.get_mut(i), v) {
-                (Some(Value::Bytes(dst)), crate::ValueRef::Bytes(src)) => {
-                    dst.clear();
-                    dst.extend_from_slice(src);
-                }
-                (Some(slot), v) => *slot = v.to_owned(),
-                (None, v) => out.push(v.to_owned()),
-            }
-            i += 1;
-        });
+        unpack::fill(&self.layout, rec, out);
         Ok(())
     }
 

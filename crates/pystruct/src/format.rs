@@ -115,29 +115,37 @@ pub(crate) struct Code {
     pub offset: usize,
     /// Repeat count, or the byte length for `s` and `p`.
     pub count: usize,
+    /// Offset just past the code's last byte (`offset + count * kind.size()`).
+    pub end: usize,
+    /// Number of values this code takes or gives (`count`, or 1 for `s` and `p`).
+    pub values: usize,
 }
 
 impl Code {
-    /// Number of values this code takes or gives.
-    #[inline(always)]
-    pub(crate) fn values(&self) -> usize {
-        match self.kind {
-            Kind::Str | Kind::Pascal => 1,
-            _ => self.count,
+    /// A code with its derived fields filled in.
+    fn new(kind: Kind, format: u8, offset: usize, count: usize) -> Code {
+        Code {
+            kind,
+            format,
+            offset,
+            count,
+            end: offset + count * kind.size(),
+            values: match kind {
+                Kind::Str | Kind::Pascal => 1,
+                _ => count,
+            },
         }
     }
 }
-
-/// Records with at most this many values get one code per value, so packing and
-/// unpacking dispatch once per value instead of looping over repeat counts.
-const EXPAND_LIMIT: usize = 256;
 
 /// A compiled format: fields, offsets and total size.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
     /// Byte order, sizes and alignment.
     pub mode: Mode,
-    /// The fields in order; pad bytes (`x`) and zero counts have no code.
+    /// The fields in order; pad bytes (`x`) and zero counts have no code. Consecutive
+    /// runs of one numeric format character are merged into one code (`<IHHQ` is `I`,
+    /// `2H`, `Q`), so packing and unpacking dispatch once per run, not once per value.
     pub codes: Vec<Code>,
     /// Size of a packed record in bytes.
     pub size: usize,
@@ -147,6 +155,20 @@ pub(crate) struct Layout {
     pub zero_pascal: bool,
     /// Byte ranges no field writes (pad bytes and alignment), zeroed when packing.
     pub gaps: Vec<(usize, usize)>,
+    /// How packing zeroes the bytes in `gaps`.
+    pub zeroing: Zeroing,
+}
+
+/// How packing zeroes the bytes no field writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Zeroing {
+    /// Every byte belongs to a field: nothing to zero.
+    None,
+    /// A short record (at most 16 bytes) with gaps: zeroing all of it is two stores,
+    /// cheaper than visiting the gaps; the fields are written over it.
+    Whole,
+    /// Zero each gap.
+    Gaps,
 }
 
 /// What a format character means in a mode: its kind (or `None` for a pad byte `x`), its
@@ -263,21 +285,11 @@ pub(crate) fn parse(fmt: &[u8]) -> Result<Layout> {
             None => {}
             Some(kind @ (Kind::Str | Kind::Pascal)) => {
                 zero_pascal |= kind == Kind::Pascal && num == 0;
-                codes.push(Code {
-                    kind,
-                    format: c,
-                    offset: size,
-                    count: num,
-                });
+                codes.push(Code::new(kind, c, size, num));
                 len += 1;
             }
             Some(kind) if num > 0 => {
-                codes.push(Code {
-                    kind,
-                    format: c,
-                    offset: size,
-                    count: num,
-                });
+                codes.push(Code::new(kind, c, size, num));
                 len += num;
             }
             Some(_) => {}
@@ -285,31 +297,39 @@ pub(crate) fn parse(fmt: &[u8]) -> Result<Layout> {
         size += num * item_size;
     }
     let gaps = gaps(&codes, size);
-    if len <= EXPAND_LIMIT {
-        codes = expand(codes);
-    }
+    let zeroing = match (gaps.is_empty(), size <= 16) {
+        (true, _) => Zeroing::None,
+        (false, true) => Zeroing::Whole,
+        (false, false) => Zeroing::Gaps,
+    };
     Ok(Layout {
         mode,
-        codes,
+        codes: merge(codes),
         size,
         len,
         zero_pascal,
         gaps,
+        zeroing,
     })
 }
 
-/// Splits every repeated numeric code into one code per value.
-fn expand(codes: Vec<Code>) -> Vec<Code> {
-    let mut out = Vec::with_capacity(codes.len());
+/// Merges each numeric code into the one before it when both are the same format
+/// character and the second starts where the first ends (`HH` is `2H`; `HxH` stays two).
+/// `s` and `p` codes are one value each and are never merged.
+fn merge(codes: Vec<Code>) -> Vec<Code> {
+    let mut out: Vec<Code> = Vec::with_capacity(codes.len());
     for code in codes {
-        match code.kind {
-            Kind::Str | Kind::Pascal => out.push(code),
-            kind => out.extend((0..code.count).map(|j| Code {
-                offset: code.offset + j * kind.size(),
-                count: 1,
-                ..code
-            })),
+        if let Some(last) = out.last_mut() {
+            if !matches!(code.kind, Kind::Str | Kind::Pascal)
+                && last.kind == code.kind
+                && last.format == code.format
+                && last.end == code.offset
+            {
+                *last = Code::new(last.kind, last.format, last.offset, last.count + code.count);
+                continue;
+            }
         }
+        out.push(code);
     }
     out
 }
@@ -323,7 +343,7 @@ fn gaps(codes: &[Code], size: usize) -> Vec<(usize, usize)> {
         if code.offset > covered {
             gaps.push((covered, code.offset));
         }
-        covered = covered.max(code.offset + code.kind.size() * code.count);
+        covered = covered.max(code.end);
     }
     if size > covered {
         gaps.push((covered, size));
@@ -347,6 +367,40 @@ mod tests {
         assert_eq!(size("i5sf"), Ok(16));
         assert_eq!(size("@bd"), Ok(16));
         assert_eq!(size("@be"), Ok(4));
+    }
+
+    #[test]
+    fn runs_of_one_character_merge() {
+        let l = parse(b"<IHHQ").unwrap();
+        let runs: Vec<_> = l
+            .codes
+            .iter()
+            .map(|c| (c.format, c.offset, c.count))
+            .collect();
+        assert_eq!(runs, [(b'I', 0, 1), (b'H', 4, 2), (b'Q', 8, 1)]);
+        let l = parse(b"<HxH2h3h5s5sll").unwrap();
+        let runs: Vec<_> = l
+            .codes
+            .iter()
+            .map(|c| (c.format, c.offset, c.count))
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                (b'H', 0, 1),
+                (b'H', 3, 1),
+                (b'h', 5, 5),
+                (b's', 15, 5),
+                (b's', 20, 5),
+                (b'l', 25, 2)
+            ]
+        );
+        // `i` and standard `l` store the same, but their messages differ: not merged.
+        assert_eq!(parse(b"<il").unwrap().codes.len(), 2);
+        assert_eq!(parse(b"@ii").unwrap().codes.len(), 1);
+        assert_eq!(parse(b"@bi").unwrap().zeroing, Zeroing::Whole);
+        assert_eq!(parse(b"<bi").unwrap().zeroing, Zeroing::None);
+        assert_eq!(parse(b"@b7q").unwrap().zeroing, Zeroing::Gaps);
     }
 
     #[test]

@@ -14,59 +14,62 @@ pub(crate) struct Overflow;
 /// Values at or above 65520 in magnitude overflow (65504 is the largest half; 65520 is
 /// where rounding would carry into the infinity exponent). NaN becomes the quiet NaN with
 /// the same sign; magnitudes below 2**-25 become zero.
+///
+/// Works on the bits (no division): the half's exponent and mantissa are the double's,
+/// shifted, and rounding is an integer comparison of the bits shifted out. A carry out
+/// of the mantissa moves into the exponent by itself, as in CPython's arithmetic.
+///
+/// Out of line (like [`f16_bits_to_f64`]): `e` is rare, and inlined, its constants would
+/// be loaded into registers ahead of every record's loop, `e` field or not.
+#[inline(never)]
 pub(crate) fn f64_to_f16_bits(x: f64) -> Result<u16, Overflow> {
-    let sign = u16::from(x.is_sign_negative());
-    if x == 0.0 {
-        return Ok(sign << 15);
+    let bits = x.to_bits();
+    let sign = ((bits >> 48) & 0x8000) as u16;
+    let abs = bits & 0x7fff_ffff_ffff_ffff;
+    if abs >= 0x7ff0_0000_0000_0000 {
+        // Infinity, or NaN (always the default quiet NaN, with the sign).
+        let nan = if abs > 0x7ff0_0000_0000_0000 { 512 } else { 0 };
+        return Ok(sign | 0x7c00 | nan);
     }
-    if x.is_infinite() {
-        return Ok((sign << 15) | 0x7c00);
-    }
-    if x.is_nan() {
-        return Ok((sign << 15) | 0x7c00 | 512);
-    }
-    let a = x.abs();
-    // frexp: a = m * 2**e with m in [1, 2) after CPython's normalisation.
-    let e = exponent(a);
-    let mut bits_e: i32;
-    let mut f: f64;
+    let e = (abs >> 52) as i32 - 1023;
     if e >= 16 {
         return Err(Overflow);
-    } else if e < -25 {
-        f = 0.0;
-        bits_e = 0;
+    }
+    if e < -25 {
+        // Zero, subnormal doubles and everything below half the smallest half.
+        return Ok(sign);
+    }
+    let full = (abs & 0x000f_ffff_ffff_ffff) | 0x0010_0000_0000_0000;
+    // A normal half keeps 10 of the 52 mantissa bits, with the exponent above them; a
+    // subnormal half (e < -14) is `full` in units of 2**-24, shifted further right.
+    let (base, shift) = if e >= -14 {
+        (((e + 15) as u64) << 10, 42)
     } else {
-        let m = a / pow2(e);
-        if e < -14 {
-            // Gradual underflow: exact, since m has 53 bits and the shift is at most 11.
-            f = m * pow2(14 + e);
-            bits_e = 0;
+        (0, (28 - e) as u32)
+    };
+    let kept = (full
+        & if e >= -14 {
+            0x000f_ffff_ffff_ffff
         } else {
-            f = m - 1.0;
-            bits_e = e + 15;
-        }
+            u64::MAX
+        })
+        >> shift;
+    let rest = full & ((1u64 << shift) - 1);
+    let half = 1u64 << (shift - 1);
+    let mut h = base + kept;
+    if rest > half || (rest == half && h & 1 == 1) {
+        h += 1;
     }
-    f *= 1024.0;
-    // f < 1024, so the truncation is exact and f - bits is exact.
-    let mut bits = f as u16;
-    let rest = f - f64::from(bits);
-    if rest > 0.5 || (rest == 0.5 && bits % 2 == 1) {
-        bits += 1;
-        if bits == 1024 {
-            bits = 0;
-            bits_e += 1;
-            if bits_e == 31 {
-                return Err(Overflow);
-            }
-        }
+    if h >= 0x7c00 {
+        return Err(Overflow);
     }
-    // bits_e is in 0..=30 here.
-    Ok((sign << 15) | ((bits_e as u16) << 10) | bits)
+    Ok(sign | h as u16)
 }
 
 /// Unpacks half-precision bits into a double (exact, like CPython's `PyFloat_Unpack2`).
 ///
 /// NaN payloads are not kept: every half NaN becomes the default quiet NaN with its sign.
+#[inline(never)]
 pub(crate) fn f16_bits_to_f64(h: u16) -> f64 {
     let negative = h & 0x8000 != 0;
     let e = i32::from((h >> 10) & 0x1f);
@@ -115,6 +118,8 @@ pub(crate) fn f32_to_f64(x: f32) -> f64 {
 }
 
 /// Binary exponent of a finite positive double (`floor(log2(a))`), subnormals included.
+/// (Only the arithmetic reference implementation in the tests needs it.)
+#[cfg(test)]
 fn exponent(a: f64) -> i32 {
     let bits = a.to_bits();
     let biased = ((bits >> 52) & 0x7ff) as i32;
@@ -134,6 +139,99 @@ fn pow2(e: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Packs a double into half-precision bits, rounding half to even like CPython.
+    ///
+    /// Values at or above 65520 in magnitude overflow (65504 is the largest half; 65520 is
+    /// where rounding would carry into the infinity exponent). NaN becomes the quiet NaN with
+    /// the same sign; magnitudes below 2**-25 become zero.
+    fn reference_f64_to_f16_bits(x: f64) -> Result<u16, Overflow> {
+        let sign = u16::from(x.is_sign_negative());
+        if x == 0.0 {
+            return Ok(sign << 15);
+        }
+        if x.is_infinite() {
+            return Ok((sign << 15) | 0x7c00);
+        }
+        if x.is_nan() {
+            return Ok((sign << 15) | 0x7c00 | 512);
+        }
+        let a = x.abs();
+        // frexp: a = m * 2**e with m in [1, 2) after CPython's normalisation.
+        let e = exponent(a);
+        let mut bits_e: i32;
+        let mut f: f64;
+        if e >= 16 {
+            return Err(Overflow);
+        } else if e < -25 {
+            f = 0.0;
+            bits_e = 0;
+        } else {
+            let m = a / pow2(e);
+            if e < -14 {
+                // Gradual underflow: exact, since m has 53 bits and the shift is at most 11.
+                f = m * pow2(14 + e);
+                bits_e = 0;
+            } else {
+                f = m - 1.0;
+                bits_e = e + 15;
+            }
+        }
+        f *= 1024.0;
+        // f < 1024, so the truncation is exact and f - bits is exact.
+        let mut bits = f as u16;
+        let rest = f - f64::from(bits);
+        if rest > 0.5 || (rest == 0.5 && bits % 2 == 1) {
+            bits += 1;
+            if bits == 1024 {
+                bits = 0;
+                bits_e += 1;
+                if bits_e == 31 {
+                    return Err(Overflow);
+                }
+            }
+        }
+        // bits_e is in 0..=30 here.
+        Ok((sign << 15) | ((bits_e as u16) << 10) | bits)
+    }
+
+    #[test]
+    fn half_packing_matches_the_arithmetic_reference() {
+        let mut xs: Vec<f64> = vec![0.0, 65504.0, 65519.99999999999, 65520.0, 65536.0, 1e300];
+        for h in 0..=u16::MAX {
+            let x = f16_bits_to_f64(h);
+            // Every half, its neighbours, and the midpoints to the next half.
+            let next = f16_bits_to_f64(h.wrapping_add(1));
+            xs.extend([
+                x,
+                f64::from_bits(x.to_bits().wrapping_add(1)),
+                (x + next) / 2.0,
+            ]);
+            xs.push(f64::from_bits(x.to_bits().wrapping_sub(1)));
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            xs.push(f64::from_bits(seed));
+            // Doubles in the half's range, where the rounding happens.
+            let e = (seed >> 52) % 48;
+            xs.push(f64::from_bits(
+                (seed & 0x800f_ffff_ffff_ffff) | ((1023 + e - 30) << 52),
+            ));
+        }
+        for x in xs {
+            for x in [x, -x] {
+                assert_eq!(
+                    f64_to_f16_bits(x),
+                    reference_f64_to_f16_bits(x),
+                    "{x:e} ({:#018x})",
+                    x.to_bits()
+                );
+            }
+        }
+    }
 
     #[test]
     fn half_rounding_and_overflow() {

@@ -197,6 +197,21 @@ mod tests {
     }
 
     #[test]
+    fn pack_to_vec_appends_or_leaves_the_vec_alone() {
+        let st = Struct::new("<hxI").unwrap();
+        let mut out = vec![0xee];
+        st.pack_to_vec(&[-2, 7], &mut out).unwrap();
+        assert_eq!(out, [0xee, 0xfe, 0xff, 0, 7, 0, 0, 0]);
+        st.pack_to_vec(&[1, 2], &mut out).unwrap();
+        assert_eq!(out.len(), 15);
+        assert_eq!(&out[8..], st.pack(&[1, 2]).unwrap());
+        let before = out.clone();
+        assert!(st.pack_to_vec(&[1, -2], &mut out).is_err());
+        assert!(st.pack_to_vec(&[1], &mut out).is_err());
+        assert_eq!(out, before);
+    }
+
+    #[test]
     fn unpack_into_reuses_the_vec() {
         let st = Struct::new("i5sf").unwrap();
         let a = st.pack_as(&(1, b"zhang", 1.75)).unwrap();

@@ -2,7 +2,7 @@
 //! messages. Writes only into the caller's slice: no allocation.
 
 use crate::error::{Error, RangeName, Result};
-use crate::format::{Code, Kind, Layout, Mode};
+use crate::format::{Code, Kind, Layout, Mode, Zeroing};
 use crate::half;
 use crate::value::{AsValueRef, ValueRef};
 
@@ -19,13 +19,19 @@ pub(crate) fn pack_record<V: AsValueRef>(
 ) -> Result<()> {
     debug_assert_eq!(out.len(), layout.size);
     debug_assert_eq!(values.len(), layout.len);
-    if !layout.gaps.is_empty() {
-        zero_gaps(&layout.gaps, out);
+    match layout.zeroing {
+        Zeroing::None => {}
+        Zeroing::Whole => copy_small(out, &[0; 16]),
+        Zeroing::Gaps => zero_gaps(&layout.gaps, out),
     }
-    if layout.mode.is_big_endian() {
-        pack_codes::<true, V>(layout, out, values)?;
+    let native = layout.mode.is_native();
+    let packed = if layout.mode.is_big_endian() {
+        pack_codes::<true, V>(&layout.codes, native, out, values)
     } else {
-        pack_codes::<false, V>(layout, out, values)?;
+        pack_codes::<false, V>(&layout.codes, native, out, values)
+    };
+    if let Err(value) = packed {
+        return Err(pack_error(layout, value, values));
     }
     if layout.zero_pascal {
         zero_pascal_quirk(layout, out, values);
@@ -33,37 +39,169 @@ pub(crate) fn pack_record<V: AsValueRef>(
     Ok(())
 }
 
+/// The error for value `value`, which [`pack_codes`] could not pack.
+#[cold]
+#[inline(never)]
+fn pack_error<V: AsValueRef>(layout: &Layout, value: usize, values: &[V]) -> Error {
+    let mut first = 0;
+    for code in &layout.codes {
+        if value < first + code.values {
+            let v = values
+                .get(value)
+                .map_or(ValueRef::Int(0), AsValueRef::as_value_ref);
+            return item_error(layout.mode, code, v);
+        }
+        first += code.values;
+    }
+    Error::ArgCount {
+        op: "pack",
+        expected: layout.len,
+        got: values.len(),
+    }
+}
+
 /// Packs every code; `BIG` is the byte order, fixed per layout so the per-value code
-/// has no byte order branch.
+/// has no byte order branch. `Err(i)`: value `i` is of the wrong type or out of range.
+///
+/// A code is a run of one format character (`4I`, or `I` alone), so the dispatch on the
+/// character happens once per run. A code of one value (the usual case in headers) is
+/// a type check, a range check and one store; a longer run is a tight loop over
+/// fixed-size chunks of the record. Errors leave the loop as the value's index, so that
+/// building the (large) error value stays out of it and the loop lives in registers.
 #[inline(always)]
 fn pack_codes<const BIG: bool, V: AsValueRef>(
-    layout: &Layout,
+    codes: &[Code],
+    native: bool,
     out: &mut [u8],
     values: &[V],
-) -> Result<()> {
-    let native = layout.mode.is_native();
-    if layout.codes.len() == values.len() {
-        // One code per value (short records are compiled that way): a single flat loop.
-        for (code, v) in layout.codes.iter().zip(values) {
-            let v = v.as_value_ref();
-            if !pack_item::<BIG>(native, code, code.offset, out, v) {
-                return Err(item_error(layout.mode, code, v));
+) -> std::result::Result<(), usize> {
+    // Index of the current code's first value. The caller checked the count and the
+    // layout keeps every code inside the record, so the `else` branches below are never
+    // taken; were one, a value or a field would be skipped, never a panic.
+    let mut vi = 0;
+    for code in codes {
+        macro_rules! item {
+            (|$v:ident| $bytes:expr) => {{
+                let Some(v) = values.get(vi) else { break };
+                let $v = v.as_value_ref();
+                let Some(bytes) = ($bytes) else {
+                    return Err(vi);
+                };
+                put(out, code.offset, bytes);
+            }};
+        }
+        macro_rules! run {
+            (|$v:ident| $bytes:expr) => {{
+                let Some(run) = values.get(vi..vi + code.values) else {
+                    break;
+                };
+                let Some(mut dst) = out.get_mut(code.offset..code.end) else {
+                    break;
+                };
+                for (i, v) in run.iter().enumerate() {
+                    let $v = v.as_value_ref();
+                    let Some(bytes) = ($bytes) else {
+                        return Err(vi + i);
+                    };
+                    let Some((d, tail)) = dst.split_first_chunk_mut() else {
+                        break;
+                    };
+                    *d = bytes;
+                    dst = tail;
+                }
+            }};
+        }
+        macro_rules! field {
+            (|$v:ident| $bytes:expr) => {
+                if code.count == 1 {
+                    item!(|$v| $bytes)
+                } else {
+                    run!(|$v| $bytes)
+                }
+            };
+        }
+        macro_rules! order {
+            ($x:expr) => {
+                if BIG {
+                    $x.to_be_bytes()
+                } else {
+                    $x.to_le_bytes()
+                }
+            };
+        }
+        macro_rules! int {
+            ($t:ty) => {
+                int!($t, <$t>::MIN.into(), <$t>::MAX.into())
+            };
+            ($t:ty, $min:expr, $max:expr) => {
+                field!(|v| int_in(v, $min, $max).map(|i| order!(i as $t)))
+            };
+        }
+        match code.kind {
+            Kind::I8 => int!(i8),
+            Kind::U8 => int!(u8),
+            Kind::I16 => int!(i16),
+            Kind::U16 => int!(u16),
+            Kind::I32 => int!(i32),
+            Kind::U32 => int!(u32),
+            Kind::I64 => int!(i64),
+            Kind::U64 => int!(u64),
+            // PyLong_AsVoidPtr: negative values as a signed long, others as unsigned.
+            Kind::Ptr => int!(u64, i64::MIN.into(), u64::MAX.into()),
+            Kind::F64 => field!(|v| float_arg(v).map(|x| order!(x.to_bits()))),
+            Kind::F32 => field!(|v| float_arg(v).and_then(|x| {
+                let y = half::f64_to_f32(x);
+                // Native `f` is a plain C cast (a finite double too large becomes
+                // infinity); the standard sizes refuse it.
+                (!y.is_infinite() || x.is_infinite() || native).then(|| order!(y.to_bits()))
+            })),
+            Kind::F16 => field!(|v| float_arg(v)
+                .and_then(|x| half::f64_to_f16_bits(x).ok())
+                .map(|h| order!(h))),
+            Kind::Bool => field!(|v| Some([u8::from(v.is_truthy())])),
+            Kind::Char => field!(|v| match v {
+                ValueRef::Bytes(&[b]) => Some([b]),
+                _ => None,
+            }),
+            Kind::Str | Kind::Pascal => {
+                let Some(v) = values.get(vi) else { break };
+                let Some(dst) = out.get_mut(code.offset..code.end) else {
+                    break;
+                };
+                if !pack_bytes(code.kind == Kind::Pascal, dst, v.as_value_ref()) {
+                    return Err(vi);
+                }
             }
         }
-        return Ok(());
-    }
-    let mut args = values.iter();
-    for code in &layout.codes {
-        let reps = code.values();
-        let size = code.kind.size();
-        for j in 0..reps {
-            let v = next(&mut args);
-            if !pack_item::<BIG>(native, code, code.offset + j * size, out, v) {
-                return Err(item_error(layout.mode, code, v));
-            }
-        }
+        vi += code.values;
     }
     Ok(())
+}
+
+/// Packs an `s` or (if `pascal`) a `p` field filling all of `dst`; `false` if `v` is not
+/// bytes.
+#[inline(always)]
+fn pack_bytes(pascal: bool, dst: &mut [u8], v: ValueRef<'_>) -> bool {
+    let ValueRef::Bytes(b) = v else {
+        return false;
+    };
+    if !pascal {
+        put_padded(dst, b);
+    } else if let Some((len, rest)) = dst.split_first_mut() {
+        // A `0p` field writes nothing here; see `zero_pascal_quirk`.
+        let n = b.len().min(rest.len());
+        *len = n.min(255) as u8;
+        put_padded(rest, &b[..n]);
+    }
+    true
+}
+
+/// Writes `N` bytes at `at` (always inside `out`: offsets come from the layout).
+#[inline(always)]
+fn put<const N: usize>(out: &mut [u8], at: usize, bytes: [u8; N]) {
+    if let Some(dst) = out.get_mut(at..).and_then(|s| s.first_chunk_mut::<N>()) {
+        *dst = bytes;
+    }
 }
 
 /// CPython packs a `0p` field by writing a length byte of 0xff where its 0 bytes start
@@ -76,7 +214,7 @@ fn zero_pascal_quirk<V: AsValueRef>(layout: &Layout, out: &mut [u8], values: &[V
     let mut n = 0;
     for code in &layout.codes {
         first_value.push(n);
-        n += code.values();
+        n += code.values;
     }
     for (i, code) in layout.codes.iter().enumerate() {
         if code.kind != Kind::Pascal || code.count != 0 {
@@ -107,7 +245,7 @@ fn zero_pascal_quirk<V: AsValueRef>(layout: &Layout, out: &mut [u8], values: &[V
 }
 
 /// Zeroes the bytes no field writes (pad bytes and alignment), as CPython's `memset`.
-#[inline]
+#[inline(never)]
 pub(crate) fn zero_gaps(gaps: &[(usize, usize)], out: &mut [u8]) {
     for &(start, end) in gaps {
         if let Some(gap) = out.get_mut(start..end) {
@@ -120,33 +258,13 @@ pub(crate) fn zero_gaps(gaps: &[(usize, usize)], out: &mut [u8]) {
     }
 }
 
-/// The next value; the caller has checked the count, so running out is impossible, but a
-/// missing value is packed as 0 rather than trusted.
-#[inline(always)]
-fn next<'v, V: AsValueRef + 'v>(args: &mut std::slice::Iter<'v, V>) -> ValueRef<'v> {
-    match args.next() {
-        Some(v) => v.as_value_ref(),
-        None => ValueRef::Int(0),
-    }
-}
-
-/// Writes `N` bytes at `at` (always inside `out`: offsets come from the layout).
-#[inline(always)]
-fn put<const N: usize>(out: &mut [u8], at: usize, bytes: [u8; N]) {
-    if let Some(dst) = out.get_mut(at..).and_then(|s| s.first_chunk_mut::<N>()) {
-        *dst = bytes;
-    }
-}
-
-/// Copies `src` into the `len`-byte field at `at`, truncating or zero-padding it.
+/// Copies `src` into the field `dst`, truncating or zero-padding it.
 ///
 /// Short fields (the usual names and tags) are copied with fixed-size moves instead of
 /// calls to `memcpy`/`memset`, which cost more than the copy itself at these sizes.
 #[inline(always)]
-fn put_padded(out: &mut [u8], at: usize, len: usize, src: &[u8]) {
-    let Some(dst) = out.get_mut(at..at + len) else {
-        return;
-    };
+fn put_padded(dst: &mut [u8], src: &[u8]) {
+    let len = dst.len();
     let n = src.len().min(len);
     if len <= 16 {
         let mut field = [0u8; 16];
@@ -183,10 +301,14 @@ pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
 /// The integer in `v` if it is an int (or bool) within `min..=max`.
 #[inline(always)]
 fn int_in(v: ValueRef<'_>, min: i128, max: i128) -> Option<i128> {
-    let i = match v {
-        ValueRef::Int(i) => i,
-        ValueRef::Bool(b) => i128::from(b),
-        ValueRef::Float(_) | ValueRef::Bytes(_) => return None,
+    // `Int` first, as one comparison: a `match` over four variants compiles to a jump
+    // table, an indirect jump per value.
+    let i = if let ValueRef::Int(i) = v {
+        i
+    } else if let ValueRef::Bool(b) = v {
+        i128::from(b)
+    } else {
+        return None;
     };
     // One unsigned comparison instead of two signed ones.
     (i.wrapping_sub(min) as u128 <= max.wrapping_sub(min) as u128).then_some(i)
@@ -195,97 +317,15 @@ fn int_in(v: ValueRef<'_>, min: i128, max: i128) -> Option<i128> {
 /// The number in `v` as a double, if it is a number.
 #[inline(always)]
 fn float_arg(v: ValueRef<'_>) -> Option<f64> {
+    // `Float` first, as one comparison (see `int_in`).
+    if let ValueRef::Float(f) = v {
+        return Some(f);
+    }
     match v {
-        ValueRef::Float(f) => Some(f),
         ValueRef::Int(i) => Some(i as f64),
         ValueRef::Bool(b) => Some(f64::from(u8::from(b))),
-        ValueRef::Bytes(_) => None,
+        ValueRef::Float(_) | ValueRef::Bytes(_) => None,
     }
-}
-
-/// Packs one item at offset `at` of the record `out`; `false` if the value does not fit
-/// (then [`item_error`] says why). Kept free of error building so the hot loop stays small.
-#[inline(always)]
-fn pack_item<const BIG: bool>(
-    native: bool,
-    code: &Code,
-    at: usize,
-    out: &mut [u8],
-    v: ValueRef<'_>,
-) -> bool {
-    macro_rules! put {
-        ($x:expr) => {{
-            let x = $x;
-            put(
-                out,
-                at,
-                if BIG {
-                    x.to_be_bytes()
-                } else {
-                    x.to_le_bytes()
-                },
-            );
-        }};
-    }
-    macro_rules! int {
-        ($t:ty) => {
-            int!($t, <$t>::MIN.into(), <$t>::MAX.into())
-        };
-        ($t:ty, $min:expr, $max:expr) => {
-            match int_in(v, $min, $max) {
-                Some(i) => put!(i as $t),
-                None => return false,
-            }
-        };
-    }
-    match code.kind {
-        Kind::Char => match v {
-            ValueRef::Bytes([b]) => put(out, at, [*b]),
-            _ => return false,
-        },
-        Kind::Bool => put(out, at, [u8::from(v.is_truthy())]),
-        Kind::I8 => int!(i8),
-        Kind::U8 => int!(u8),
-        Kind::I16 => int!(i16),
-        Kind::U16 => int!(u16),
-        Kind::I32 => int!(i32),
-        Kind::U32 => int!(u32),
-        Kind::I64 => int!(i64),
-        Kind::U64 => int!(u64),
-        // PyLong_AsVoidPtr: negative values as a signed long, others as unsigned.
-        Kind::Ptr => int!(u64, i64::MIN.into(), u64::MAX.into()),
-        Kind::F16 => match float_arg(v).map(half::f64_to_f16_bits) {
-            Some(Ok(h)) => put!(h),
-            _ => return false,
-        },
-        Kind::F32 => {
-            let Some(x) = float_arg(v) else { return false };
-            let y = half::f64_to_f32(x);
-            // Native `f` is a plain C cast; the standard sizes check for overflow.
-            if y.is_infinite() && !x.is_infinite() && !native {
-                return false;
-            }
-            put!(y.to_bits())
-        }
-        Kind::F64 => match float_arg(v) {
-            Some(x) => put!(x.to_bits()),
-            None => return false,
-        },
-        Kind::Str => match v {
-            ValueRef::Bytes(b) => put_padded(out, at, code.count, b),
-            _ => return false,
-        },
-        Kind::Pascal => {
-            let ValueRef::Bytes(b) = v else { return false };
-            // A `0p` field writes nothing here; see `zero_pascal_quirk`.
-            if code.count > 0 {
-                let n = b.len().min(code.count - 1);
-                put(out, at, [n.min(255) as u8]);
-                put_padded(out, at + 1, code.count - 1, &b[..n]);
-            }
-        }
-    }
-    true
 }
 
 /// Why `v` could not be packed by `code`, with CPython's message.

@@ -242,7 +242,7 @@ impl<T: Record> Typed<T> {
         let mut specs = Vec::with_capacity(layout.len.min(4096));
         let mut offsets = Vec::with_capacity(layout.len.min(4096));
         for code in &layout.codes {
-            let reps = code.values();
+            let reps = code.values;
             if reps > 4096 || specs.len() > 4096 {
                 return Err(Error::TypedArity {
                     expected: layout.len,
@@ -371,7 +371,7 @@ impl<T: Record> Typed<T> {
 fn layout_format(layout: &Layout, index: usize) -> u8 {
     let mut seen = 0;
     for code in &layout.codes {
-        seen += code.values();
+        seen += code.values;
         if index < seen {
             return code.format;
         }

@@ -50,9 +50,65 @@ fn item<'a, const BIG: bool>(code: &Code, rec: &'a [u8], j: usize) -> ValueRef<'
     }
 }
 
+/// Where unpacked values go, one [`put`](Sink::put) per value in order.
+///
+/// `put` is inlined into every field's code (closures passed straight to the loop are
+/// not: with one call site per format character, the compiler calls them instead).
+pub(crate) trait Sink<'a> {
+    /// Takes the next value.
+    fn put(&mut self, v: ValueRef<'a>);
+}
+
+impl<'a, F: FnMut(ValueRef<'a>)> Sink<'a> for F {
+    #[inline(always)]
+    fn put(&mut self, v: ValueRef<'a>) {
+        self(v)
+    }
+}
+
+/// Appends owned values to a `Vec` with room for all of them.
+struct Push<'v>(&'v mut Vec<Value>);
+
+impl<'a> Sink<'a> for Push<'_> {
+    #[inline(always)]
+    fn put(&mut self, v: ValueRef<'a>) {
+        self.0.push(v.to_owned());
+    }
+}
+
+/// Writes owned values over existing slots, reusing the buffers of bytes values.
+struct Fill<'s>(std::slice::IterMut<'s, Value>);
+
+impl<'a> Sink<'a> for Fill<'_> {
+    #[inline(always)]
+    fn put(&mut self, v: ValueRef<'a>) {
+        let Some(slot) = self.0.next() else { return };
+        match (slot, v) {
+            (Value::Bytes(dst), ValueRef::Bytes(src)) => {
+                dst.clear();
+                dst.extend_from_slice(src);
+            }
+            (slot, ValueRef::Int(i)) => *slot = Value::Int(i),
+            (slot, ValueRef::Bool(b)) => *slot = Value::Bool(b),
+            (slot, ValueRef::Float(x)) => *slot = Value::Float(x),
+            (slot, ValueRef::Bytes(b)) => *slot = Value::Bytes(b.to_vec()),
+        }
+    }
+}
+
+/// Unpacks the record `rec` (exactly `layout.size` bytes) over the values in `out`,
+/// reusing its storage and its bytes buffers: after the first record of a layout, this
+/// allocates nothing.
+pub(crate) fn fill(layout: &Layout, rec: &[u8], out: &mut Vec<Value>) {
+    // Exactly one slot per value (a no-op from the second record on).
+    out.truncate(layout.len);
+    out.resize_with(layout.len, || Value::Bool(false));
+    for_each(layout, rec, Fill(out.iter_mut()));
+}
+
 /// Calls `f` with every value of the record `rec` (exactly `layout.size` bytes), in order.
 #[inline(always)]
-pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], f: impl FnMut(ValueRef<'a>)) {
+pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], f: impl Sink<'a>) {
     if layout.mode.is_big_endian() {
         for_each_in::<true>(layout, rec, f)
     } else {
@@ -61,22 +117,67 @@ pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], f: impl FnMut(ValueRe
 }
 
 /// [`for_each`] with the byte order fixed, so the per-value code has no branch on it.
+///
+/// One dispatch per code (a run of one format character): a code of one value is one
+/// load, a longer run a loop over fixed-size chunks of the record, without per-value
+/// offset arithmetic or bounds checks.
 #[inline(always)]
-fn for_each_in<'a, const BIG: bool>(
-    layout: &Layout,
-    rec: &'a [u8],
-    mut f: impl FnMut(ValueRef<'a>),
-) {
-    if layout.codes.len() == layout.len {
-        // One code per value (short records are compiled that way).
-        for code in &layout.codes {
-            f(item::<BIG>(code, rec, 0));
-        }
-        return;
-    }
+fn for_each_in<'a, const BIG: bool>(layout: &Layout, rec: &'a [u8], mut f: impl Sink<'a>) {
     for code in &layout.codes {
-        for j in 0..code.values() {
-            f(item::<BIG>(code, rec, j));
+        // Always inside the record: offsets come from the layout.
+        let Some(src) = rec.get(code.offset..code.end) else {
+            continue;
+        };
+        macro_rules! num {
+            ($t:ty, |$x:ident| $value:expr) => {{
+                const N: usize = std::mem::size_of::<$t>();
+                let get = |raw: [u8; N]| {
+                    if BIG {
+                        <$t>::from_be_bytes(raw)
+                    } else {
+                        <$t>::from_le_bytes(raw)
+                    }
+                };
+                if code.count == 1 {
+                    if let Some(raw) = src.first_chunk::<N>() {
+                        let $x = get(*raw);
+                        f.put($value);
+                    }
+                } else {
+                    for raw in src.chunks_exact(N) {
+                        let $x = get(raw.try_into().unwrap_or([0; N]));
+                        f.put($value);
+                    }
+                }
+            }};
+        }
+        match code.kind {
+            Kind::I8 => num!(i8, |x| ValueRef::Int(i128::from(x))),
+            Kind::U8 => num!(u8, |x| ValueRef::Int(i128::from(x))),
+            Kind::I16 => num!(i16, |x| ValueRef::Int(i128::from(x))),
+            Kind::U16 => num!(u16, |x| ValueRef::Int(i128::from(x))),
+            Kind::I32 => num!(i32, |x| ValueRef::Int(i128::from(x))),
+            Kind::U32 => num!(u32, |x| ValueRef::Int(i128::from(x))),
+            Kind::I64 => num!(i64, |x| ValueRef::Int(i128::from(x))),
+            Kind::U64 | Kind::Ptr => num!(u64, |x| ValueRef::Int(i128::from(x))),
+            Kind::Bool => num!(u8, |x| ValueRef::Bool(x != 0)),
+            Kind::F16 => num!(u16, |x| ValueRef::Float(half::f16_bits_to_f64(x))),
+            Kind::F32 => num!(u32, |x| ValueRef::Float(half::f32_to_f64(f32::from_bits(
+                x
+            )))),
+            Kind::F64 => num!(u64, |x| ValueRef::Float(f64::from_bits(x))),
+            Kind::Char => {
+                for byte in src.chunks_exact(1) {
+                    f.put(ValueRef::Bytes(byte));
+                }
+            }
+            Kind::Str => f.put(ValueRef::Bytes(src)),
+            Kind::Pascal => {
+                // The caller refuses layouts with `0p`, so there is a length byte.
+                if let Some((&n, rest)) = src.split_first() {
+                    f.put(ValueRef::Bytes(&rest[..usize::from(n).min(rest.len())]));
+                }
+            }
         }
     }
 }
@@ -84,7 +185,7 @@ fn for_each_in<'a, const BIG: bool>(
 /// Unpacks the record `rec` (exactly `layout.size` bytes) into owned values.
 pub(crate) fn to_vec(layout: &Layout, rec: &[u8]) -> Vec<Value> {
     let mut out = Vec::with_capacity(layout.len);
-    for_each(layout, rec, |v| out.push(v.to_owned()));
+    for_each(layout, rec, Push(&mut out));
     out
 }
 
@@ -139,7 +240,7 @@ impl<'a> Iterator for Values<'a> {
             return Some(self.item(code, j));
         }
         let code = self.codes.next()?;
-        if code.values() > 1 {
+        if code.values > 1 {
             self.run = Some((code, 1));
         }
         self.remaining -= 1;

@@ -128,6 +128,18 @@ proptest! {
         prop_assert!(same(&back, &values), "{fmt:?}: {values:?} -> {back:?}");
         let refs: Vec<Value> = st.unpack_refs(&data).unwrap().map(Value::from).collect();
         prop_assert!(same(&refs, &values));
+        let mut with = Vec::new();
+        st.unpack_with(&data, |v| with.push(Value::from(v))).unwrap();
+        prop_assert!(same(&with, &values));
+        // unpack_into over a Vec of the wrong length and kinds of values.
+        let mut into = vec![Value::from(b"old"), Value::Int(5), Value::from(b"")];
+        into.resize(values.len() % 5, Value::Float(0.5));
+        st.unpack_into(&data, &mut into).unwrap();
+        prop_assert!(same(&into, &values));
+        // pack_to_vec appends the same bytes.
+        let mut appended = vec![1, 2];
+        st.pack_to_vec(&values, &mut appended).unwrap();
+        prop_assert_eq!(&appended[2..], &data[..]);
         // pack_into at an offset writes the same bytes and leaves the rest alone.
         let mut buf = vec![0xa5u8; st.size() + 7];
         st.pack_into(&mut buf, 3, &values).unwrap();
