@@ -17,7 +17,9 @@ pub enum UdpCommand {
 each: '[127.0.0.1:40000] hello'. --raw prints only the payload bytes; --echo sends each \
 datagram back to its sender (sendto) instead.\n\n\
 A datagram longer than --buffer is detected (MSG_TRUNC) and reported on stderr with its \
-real size, never silently cut. Broadcasts are received when bound to 0.0.0.0:PORT or to the \
+real size, never silently cut. The socket asks for a 4 MiB receive buffer (SO_RCVBUF, \
+capped by net.core.rmem_max; --rcvbuf overrides) so bursts are not dropped while the \
+listener is busy printing. Broadcasts are received when bound to 0.0.0.0:PORT or to the \
 broadcast address itself (e.g. 127.255.255.255:PORT). A bare PORT binds 0.0.0.0. Prints \
 'sockit: listening on udp ADDR:PORT' on stderr when ready.",
         after_help = "Examples:\n  \

@@ -13,6 +13,10 @@ use sockit::UsageError;
 use super::tcp::{block_on, listen_address, socket_options, source_address};
 use crate::cli::udp as args;
 
+/// `SO_RCVBUF` requested for `udp listen` unless `--rcvbuf` says otherwise (the kernel caps
+/// it at net.core.rmem_max).
+const LISTEN_RCVBUF: usize = 4 << 20;
+
 /// Runs a `sockit udp` subcommand.
 pub fn run(cmd: args::UdpCommand, verbose: u8) -> anyhow::Result<()> {
     match cmd {
@@ -24,6 +28,9 @@ pub fn run(cmd: args::UdpCommand, verbose: u8) -> anyhow::Result<()> {
 fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
     let mut opts = socket_options(&a.socket, None);
     opts.reuse_port = a.reuse_port;
+    // UDP has no flow control: whatever arrives while the listener is not scheduled must
+    // fit in the socket buffer or is dropped. A bigger default buffer absorbs bursts.
+    opts.recv_buffer = opts.recv_buffer.or(Some(LISTEN_RCVBUF));
     let config = ListenConfig {
         buffer: a.buffer,
         raw: a.raw,
@@ -38,7 +45,7 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
             event(format!("socket {}", SocketInfo::of(&socket)));
         }
         event(format!("listening on udp {local}"));
-        let output = Output::stdout();
+        let output = Output::direct();
         listen(socket, &config, &output, sockit::ui::signal::shutdown())
             .await
             .with_context(|| format!("receive on udp {local}"))?;

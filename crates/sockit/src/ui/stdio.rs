@@ -129,17 +129,25 @@ enum Msg {
     Flush(oneshot::Sender<()>),
 }
 
-/// A handle for writing data to stdout through the stdout thread. Cheap to clone; each
-/// [`Output::write`] reaches stdout whole, in order, with one `write(2)` when possible.
+/// A handle for writing data to stdout. Cheap to clone; each [`Output::write`] reaches
+/// stdout whole, in order, with one `write(2)` when possible.
+///
+/// Two kinds: [`Output::stdout`] hands data to a dedicated thread (servers: a slow
+/// terminal must not stall the tasks serving clients), [`Output::direct`] writes in the
+/// caller's thread (single-socket loops such as `udp listen`, where blocking on stdout is
+/// exactly the right backpressure and a thread hand-off per batch would dominate the cost).
 #[derive(Clone)]
 pub struct Output {
-    tx: mpsc::Sender<Msg>,
+    /// `None` for direct output.
+    tx: Option<mpsc::Sender<Msg>>,
+    fd: RawFd,
     closed: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Output {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Output")
+            .field("threaded", &self.tx.is_some())
             .field("closed", &self.is_closed())
             .finish()
     }
@@ -149,6 +157,15 @@ impl Output {
     /// Starts the stdout thread and returns a handle to it.
     pub fn stdout() -> Output {
         Output::spawn(libc::STDOUT_FILENO)
+    }
+
+    /// Writes to stdout directly from the calling thread, blocking while stdout blocks.
+    pub fn direct() -> Output {
+        Output {
+            tx: None,
+            fd: libc::STDOUT_FILENO,
+            closed: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// An output that discards everything (for library use and tests).
@@ -164,7 +181,8 @@ impl Output {
                 }
             });
         Output {
-            tx,
+            tx: Some(tx),
+            fd: -1,
             closed: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -178,41 +196,54 @@ impl Output {
             .spawn(move || {
                 while let Some(msg) = rx.blocking_recv() {
                     match msg {
-                        Msg::Data(data) => {
-                            if !flag.load(Ordering::Relaxed) && write_all(fd, &data).is_err() {
-                                // EPIPE (`| head`) or a full disk: stop writing, keep
-                                // draining so producers never block on a dead stdout.
-                                flag.store(true, Ordering::Relaxed);
-                            }
-                        }
+                        Msg::Data(data) => write_or_close(fd, &data, &flag),
                         Msg::Flush(done) => {
                             let _ = done.send(());
                         }
                     }
                 }
             });
-        Output { tx, closed }
+        Output {
+            tx: Some(tx),
+            fd,
+            closed,
+        }
     }
 
-    /// Queues `data` for stdout; waits while the queue is full (backpressure).
+    /// Writes `data` to stdout: queued for the stdout thread (waiting while the queue is
+    /// full: backpressure), or written at once by a direct output.
     pub async fn write(&self, data: Bytes) {
         if data.is_empty() {
             return;
         }
-        let _ = self.tx.send(Msg::Data(data)).await;
-    }
-
-    /// Queues `data` for stdout from a non-async context.
-    pub fn write_blocking(&self, data: Bytes) {
-        if !data.is_empty() {
-            let _ = self.tx.blocking_send(Msg::Data(data));
+        match &self.tx {
+            Some(tx) => {
+                let _ = tx.send(Msg::Data(data)).await;
+            }
+            None => write_or_close(self.fd, &data, &self.closed),
         }
     }
 
-    /// Waits until everything queued before this call has been written.
+    /// Writes `data` from a non-async context.
+    pub fn write_blocking(&self, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        match &self.tx {
+            Some(tx) => {
+                let _ = tx.blocking_send(Msg::Data(data));
+            }
+            None => write_or_close(self.fd, &data, &self.closed),
+        }
+    }
+
+    /// Waits until everything written before this call has reached stdout.
     pub async fn flush(&self) {
+        let Some(tx) = &self.tx else {
+            return;
+        };
         let (done, wait) = oneshot::channel();
-        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+        if tx.send(Msg::Flush(done)).await.is_ok() {
             let _ = wait.await;
         }
     }
@@ -220,6 +251,14 @@ impl Output {
     /// True once stdout has failed (its reader went away): further output is discarded.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Relaxed)
+    }
+}
+
+/// Writes unless stdout already failed; on failure (EPIPE from `| head`, a full disk)
+/// marks it closed so later output is dropped instead of blocking or erroring again.
+fn write_or_close(fd: RawFd, data: &[u8], closed: &AtomicBool) {
+    if !closed.load(Ordering::Relaxed) && write_all(fd, data).is_err() {
+        closed.store(true, Ordering::Relaxed);
     }
 }
 
