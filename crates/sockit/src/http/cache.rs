@@ -148,10 +148,8 @@ pub type Error = OpenError;
 /// `site` identifies the server so two servers on one thread never share entries.
 pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Entry>, Error> {
     let now = monotonic_ms();
+    // Must come before loading the generation: it bumps it when files changed.
     let inotify = crate::http::watch::changed();
-    if inotify == Some(true) {
-        invalidate_all();
-    }
     let generation = GENERATION.load(Ordering::Acquire);
     let cached = CACHE.with(|c| {
         let mut c = c.borrow_mut();
