@@ -348,7 +348,14 @@ pub fn repr(
         None => info,
     };
     let etag = info.etag();
-    let headers = render_headers(content_type, info.modified_secs(), &etag, encoding, varies);
+    let headers = render_headers(
+        content_type,
+        info.modified_secs(),
+        &etag,
+        encoding,
+        varies,
+        true,
+    );
     Ok(Repr {
         rel: rel.into(),
         info,
@@ -359,13 +366,16 @@ pub fn repr(
     })
 }
 
-/// The representation headers shared by 200, 206 and 304 answers.
+/// The representation headers shared by 200, 206 and 304 answers. `ranges`: byte
+/// ranges of this representation can be served (not for gzip made on the fly, which
+/// only exists for whole-body requests).
 pub fn render_headers(
     content_type: &str,
     modified: u64,
     etag: &str,
     encoding: &str,
     varies: bool,
+    ranges: bool,
 ) -> Box<[u8]> {
     let mut h = String::with_capacity(200);
     h.push_str("Content-Type: ");
@@ -374,7 +384,10 @@ pub fn render_headers(
     h.push_str(&crate::http::response::http_date(modified));
     h.push_str("\r\nETag: ");
     h.push_str(etag);
-    h.push_str("\r\nAccept-Ranges: bytes\r\n");
+    h.push_str("\r\n");
+    if ranges {
+        h.push_str("Accept-Ranges: bytes\r\n");
+    }
     if !encoding.is_empty() {
         h.push_str("Content-Encoding: ");
         h.push_str(encoding);

@@ -394,6 +394,7 @@ fn gzip_stream(
         std::str::from_utf8(&etag).unwrap_or("\"\""),
         "gzip",
         true,
+        false,
     );
     match conditional::evaluate(req, Some(validators), true) {
         conditional::Outcome::Proceed => {}
@@ -407,12 +408,7 @@ fn gzip_stream(
     }
     resp::start(w, 200);
     // No Accept-Ranges: byte ranges of a stream compressed on the fly are not offered.
-    for line in headers.split(|&b| b == b'\n') {
-        if !line.is_empty() && !line.starts_with(b"Accept-Ranges:") {
-            w.extend_from_slice(line);
-            w.push(b'\n');
-        }
-    }
+    w.extend_from_slice(&headers);
     w.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
     resp::finish(w, finish(site, req, close));
     if req.method == Method::Head {
