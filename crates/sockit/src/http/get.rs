@@ -19,6 +19,8 @@ use crate::http::path;
 use crate::http::range::{self, ByteRange, RangeResult};
 use crate::http::response as resp;
 
+/// GET/HEAD of a path: redirect folders without a slash, list folders without an
+/// `index.html`, answer files from the cache (retrying once if a big file changed).
 #[allow(clippy::too_many_arguments)]
 pub fn get(
     site: &Site,

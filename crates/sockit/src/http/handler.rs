@@ -188,6 +188,7 @@ pub fn finish<'a>(site: &'a Site, req: &Request<'_>, close: bool) -> Finish<'a> 
     }
 }
 
+/// A decision whose response is complete in the write buffer.
 pub(crate) fn done(status: u16, bytes: u64, close: bool) -> Decision {
     Decision {
         plan: Plan::Done,
