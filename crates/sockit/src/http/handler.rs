@@ -344,7 +344,7 @@ fn route<'s>(
                 req,
                 w,
                 401,
-                b"WWW-Authenticate: Basic realm=\"sockit\", charset=\"UTF-8\"\r\n",
+                b"WWW-Authenticate: Basic realm=\"sockit\"\r\n",
                 close,
             )
         }
@@ -411,9 +411,6 @@ fn cors_preflight(site: &Site, req: &Request<'_>, w: &mut Vec<u8>, close: bool) 
     );
     if let Some(h) = req.ac_request_headers {
         resp::header(w, b"Access-Control-Allow-Headers", trim(h));
-    }
-    if site.config.auth.is_some() {
-        w.extend_from_slice(b"Access-Control-Allow-Credentials: true\r\n");
     }
     w.extend_from_slice(b"Access-Control-Max-Age: 86400\r\n");
     resp::finish(w, finish(site, req, close));
