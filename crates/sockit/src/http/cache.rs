@@ -398,3 +398,72 @@ pub fn render_headers(
     }
     h.into_bytes().into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(e: &Entry) -> Vec<u8> {
+        e.main.body.as_deref().unwrap_or_default().to_vec()
+    }
+
+    /// Edits on disk must be served on the next request even though hits do not `stat`.
+    #[test]
+    fn edits_are_seen_through_inotify() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f.txt"), b"one").unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        let opts = Opts {
+            follow_symlinks: false,
+            compress: false,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let e = lookup(4242, &root, opts, b"f.txt").unwrap();
+            assert_eq!(body(&e), b"one");
+            let again = lookup(4242, &root, opts, b"f.txt").unwrap();
+            assert!(Rc::ptr_eq(&e, &again), "a second lookup is a cache hit");
+            assert!(e.watched.get(), "inotify watches the folder");
+            std::fs::write(dir.path().join("f.txt"), b"two!").unwrap();
+            // Let the event loop see the inotify event, as it would before reading the
+            // next request from a socket.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let e = lookup(4242, &root, opts, b"f.txt").unwrap();
+            assert_eq!(body(&e), b"two!");
+        });
+    }
+
+    #[test]
+    fn folders_resolve_to_index_redirect_or_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        std::fs::write(dir.path().join("b/index.html"), b"<h1>b</h1>").unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        let opts = Opts {
+            follow_symlinks: false,
+            compress: false,
+        };
+        assert!(matches!(
+            lookup(4243, &root, opts, b"a").unwrap().kind,
+            Kind::DirRedirect
+        ));
+        assert!(matches!(
+            lookup(4243, &root, opts, b"a/").unwrap().kind,
+            Kind::DirListing
+        ));
+        let b = lookup(4243, &root, opts, b"b/").unwrap();
+        assert!(matches!(b.kind, Kind::File));
+        assert_eq!(&*b.main.rel, b"b/index.html");
+        assert!(
+            matches!(lookup(4243, &root, opts, b""), Ok(e) if matches!(e.kind, Kind::DirListing))
+        );
+        assert!(matches!(
+            lookup(4243, &root, opts, b"missing"),
+            Err(OpenError::NotFound)
+        ));
+    }
+}
