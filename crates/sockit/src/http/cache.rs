@@ -148,10 +148,8 @@ pub type Error = OpenError;
 /// `site` identifies the server so two servers on one thread never share entries.
 pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Entry>, Error> {
     let now = monotonic_ms();
+    // Must come before loading the generation: it bumps it when files changed.
     let inotify = crate::http::watch::changed();
-    if inotify == Some(true) {
-        invalidate_all();
-    }
     let generation = GENERATION.load(Ordering::Acquire);
     let cached = CACHE.with(|c| {
         let mut c = c.borrow_mut();
@@ -350,7 +348,14 @@ pub fn repr(
         None => info,
     };
     let etag = info.etag();
-    let headers = render_headers(content_type, info.modified_secs(), &etag, encoding, varies);
+    let headers = render_headers(
+        content_type,
+        info.modified_secs(),
+        &etag,
+        encoding,
+        varies,
+        true,
+    );
     Ok(Repr {
         rel: rel.into(),
         info,
@@ -361,13 +366,16 @@ pub fn repr(
     })
 }
 
-/// The representation headers shared by 200, 206 and 304 answers.
+/// The representation headers shared by 200, 206 and 304 answers. `ranges`: byte
+/// ranges of this representation can be served (not for gzip made on the fly, which
+/// only exists for whole-body requests).
 pub fn render_headers(
     content_type: &str,
     modified: u64,
     etag: &str,
     encoding: &str,
     varies: bool,
+    ranges: bool,
 ) -> Box<[u8]> {
     let mut h = String::with_capacity(200);
     h.push_str("Content-Type: ");
@@ -376,7 +384,10 @@ pub fn render_headers(
     h.push_str(&crate::http::response::http_date(modified));
     h.push_str("\r\nETag: ");
     h.push_str(etag);
-    h.push_str("\r\nAccept-Ranges: bytes\r\n");
+    h.push_str("\r\n");
+    if ranges {
+        h.push_str("Accept-Ranges: bytes\r\n");
+    }
     if !encoding.is_empty() {
         h.push_str("Content-Encoding: ");
         h.push_str(encoding);
@@ -386,4 +397,73 @@ pub fn render_headers(
         h.push_str("Vary: Accept-Encoding\r\n");
     }
     h.into_bytes().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(e: &Entry) -> Vec<u8> {
+        e.main.body.as_deref().unwrap_or_default().to_vec()
+    }
+
+    /// Edits on disk must be served on the next request even though hits do not `stat`.
+    #[test]
+    fn edits_are_seen_through_inotify() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f.txt"), b"one").unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        let opts = Opts {
+            follow_symlinks: false,
+            compress: false,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let e = lookup(4242, &root, opts, b"f.txt").unwrap();
+            assert_eq!(body(&e), b"one");
+            let again = lookup(4242, &root, opts, b"f.txt").unwrap();
+            assert!(Rc::ptr_eq(&e, &again), "a second lookup is a cache hit");
+            assert!(e.watched.get(), "inotify watches the folder");
+            std::fs::write(dir.path().join("f.txt"), b"two!").unwrap();
+            // Let the event loop see the inotify event, as it would before reading the
+            // next request from a socket.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let e = lookup(4242, &root, opts, b"f.txt").unwrap();
+            assert_eq!(body(&e), b"two!");
+        });
+    }
+
+    #[test]
+    fn folders_resolve_to_index_redirect_or_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        std::fs::write(dir.path().join("b/index.html"), b"<h1>b</h1>").unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        let opts = Opts {
+            follow_symlinks: false,
+            compress: false,
+        };
+        assert!(matches!(
+            lookup(4243, &root, opts, b"a").unwrap().kind,
+            Kind::DirRedirect
+        ));
+        assert!(matches!(
+            lookup(4243, &root, opts, b"a/").unwrap().kind,
+            Kind::DirListing
+        ));
+        let b = lookup(4243, &root, opts, b"b/").unwrap();
+        assert!(matches!(b.kind, Kind::File));
+        assert_eq!(&*b.main.rel, b"b/index.html");
+        assert!(
+            matches!(lookup(4243, &root, opts, b""), Ok(e) if matches!(e.kind, Kind::DirListing))
+        );
+        assert!(matches!(
+            lookup(4243, &root, opts, b"missing"),
+            Err(OpenError::NotFound)
+        ));
+    }
 }

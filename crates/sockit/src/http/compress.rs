@@ -33,6 +33,7 @@ pub fn gzip_repr(entry: &Entry) -> Option<Repr> {
         &etag_str,
         "gzip",
         true,
+        false,
     );
     let mut info = entry.main.info;
     info.size = out.len() as u64;

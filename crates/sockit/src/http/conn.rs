@@ -217,8 +217,8 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
                     // The common case (answer already rendered, no body to skip) needs no
                     // await; everything else runs in a boxed future so its state does not
                     // enlarge every connection's task.
-                    let simple =
-                        matches!(d.plan, Plan::Done) && (framing == Framing::None || d.close);
+                    let no_body = matches!(framing, Framing::None | Framing::Length(0));
+                    let simple = matches!(d.plan, Plan::Done) && (no_body || d.close);
                     let next = if simple {
                         Ok(!d.close)
                     } else {

@@ -19,6 +19,8 @@ use crate::http::path;
 use crate::http::range::{self, ByteRange, RangeResult};
 use crate::http::response as resp;
 
+/// GET/HEAD of a path: redirect folders without a slash, list folders without an
+/// `index.html`, answer files from the cache (retrying once if a big file changed).
 #[allow(clippy::too_many_arguments)]
 pub fn get(
     site: &Site,
@@ -32,19 +34,40 @@ pub fn get(
     if trailing_slash && !scratch.is_empty() {
         scratch.push(b'/');
     }
+    for _ in 0..2 {
+        if let Some(d) = get_once(site, req, w, scratch, target, close) {
+            return d;
+        }
+        // A big file changed between the cache check and its open: nothing is rendered
+        // yet, so look it up afresh.
+        cache::forget(scratch);
+        cache::invalidate_all();
+    }
+    error(site, req, w, 500, b"", close)
+}
+
+/// One attempt; `None` when the cached metadata turned out stale.
+fn get_once(
+    site: &Site,
+    req: &Request<'_>,
+    w: &mut Vec<u8>,
+    scratch: &[u8],
+    target: path::Target<'_>,
+    close: bool,
+) -> Option<Decision> {
     let entry = match cache::lookup(site.id, &site.root, site.cache_opts, scratch) {
         Ok(e) => e,
         Err(OpenError::NotFound) if site.config.spa => {
             match cache::lookup(site.id, &site.root, site.cache_opts, b"") {
                 Ok(e) if matches!(e.kind, Kind::File) => e,
-                _ => return error(site, req, w, 404, b"", close),
+                _ => return Some(error(site, req, w, 404, b"", close)),
             }
         }
-        Err(OpenError::NotFound) => return error(site, req, w, 404, b"", close),
-        Err(OpenError::Forbidden) => return error(site, req, w, 403, b"", close),
-        Err(OpenError::Io(_)) => return error(site, req, w, 500, b"", close),
+        Err(OpenError::NotFound) => return Some(error(site, req, w, 404, b"", close)),
+        Err(OpenError::Forbidden) => return Some(error(site, req, w, 403, b"", close)),
+        Err(OpenError::Io(_)) => return Some(error(site, req, w, 500, b"", close)),
     };
-    match entry.kind {
+    Some(match entry.kind {
         Kind::DirRedirect => {
             let mut location = Vec::with_capacity(target.path.len() + 1);
             location.extend_from_slice(target.path);
@@ -82,8 +105,8 @@ pub fn get(
                 http10: false,
             }
         }
-        Kind::File => serve_file(site, req, w, &entry, close),
-    }
+        Kind::File => return serve_file(site, req, w, &entry, close),
+    })
 }
 
 /// Picks the representation: a precompressed sibling, an on-the-fly gzip of a small
@@ -118,18 +141,41 @@ fn choose(site: &Site, req: &Request<'_>, entry: &Rc<Entry>) -> Result<Option<Rc
     Ok(None)
 }
 
+/// Answers from a cached file entry; `None` if a big file no longer matches the cache.
 fn serve_file(
     site: &Site,
     req: &Request<'_>,
     w: &mut Vec<u8>,
     entry: &Rc<Entry>,
     close: bool,
-) -> Decision {
+) -> Option<Decision> {
     let chosen = match choose(site, req, entry) {
         Ok(c) => c,
-        Err(()) => return gzip_stream(site, req, w, entry, close),
+        Err(()) => {
+            let file = open_repr(site, &entry.main)?;
+            return Some(gzip_stream(site, req, w, entry, file, close));
+        }
     };
     let repr: &Repr = chosen.as_deref().unwrap_or(&entry.main);
+    // Open big files before rendering anything, so a file that changed since it was
+    // cached is noticed while we can still answer cleanly.
+    let file = match repr.body {
+        Some(_) => None,
+        None if req.method == Method::Head => None,
+        None => Some(open_repr(site, repr)?),
+    };
+    Some(serve_repr(site, req, w, entry, repr, file, close))
+}
+
+fn serve_repr(
+    site: &Site,
+    req: &Request<'_>,
+    w: &mut Vec<u8>,
+    entry: &Entry,
+    repr: &Repr,
+    file: Option<File>,
+    close: bool,
+) -> Decision {
     let head_only = req.method == Method::Head;
     let validators = Validators {
         etag: &repr.etag,
@@ -162,7 +208,7 @@ fn serve_file(
             w.extend_from_slice(&repr.headers);
             resp::content_length(w, size);
             resp::finish(w, finish(site, req, close));
-            body(site, req, w, repr, 0, size, head_only, 200, close)
+            body(repr, file, w, 0, size, head_only, 200, close)
         }
         RangeResult::Unsatisfiable => {
             let mut h = Vec::with_capacity(48);
@@ -178,9 +224,9 @@ fn serve_file(
             push_content_range(w, r, size);
             resp::content_length(w, r.len());
             resp::finish(w, finish(site, req, close));
-            body(site, req, w, repr, r.start, r.len(), head_only, 206, close)
+            body(repr, file, w, r.start, r.len(), head_only, 206, close)
         }
-        RangeResult::Ranges(rs) => multi_range(site, req, w, entry, repr, &rs, close),
+        RangeResult::Ranges(rs) => multi_range(site, req, w, entry, repr, file, &rs, close),
     }
 }
 
@@ -194,13 +240,12 @@ fn push_content_range(w: &mut Vec<u8>, r: ByteRange, size: u64) {
     w.extend_from_slice(b"\r\n");
 }
 
-/// Appends the body from memory, or plans a `sendfile` for big files.
+/// Appends the body from memory, or plans a `sendfile` of the already opened file.
 #[allow(clippy::too_many_arguments)]
 fn body(
-    site: &Site,
-    req: &Request<'_>,
-    w: &mut Vec<u8>,
     repr: &Repr,
+    file: Option<File>,
+    w: &mut Vec<u8>,
     offset: u64,
     len: u64,
     head_only: bool,
@@ -210,13 +255,13 @@ fn body(
     if head_only {
         return done(status, 0, close);
     }
-    if let Some(b) = &repr.body {
-        let start = offset as usize;
-        w.extend_from_slice(&b[start..start + len as usize]);
-        return done(status, len, close);
-    }
-    match open_repr(site, repr) {
-        Some(file) => Decision {
+    match (&repr.body, file) {
+        (Some(b), _) => {
+            let start = offset as usize;
+            w.extend_from_slice(&b[start..start + len as usize]);
+            done(status, len, close)
+        }
+        (None, Some(file)) => Decision {
             plan: Plan::File { file, offset, len },
             status,
             bytes: len,
@@ -225,13 +270,9 @@ fn body(
             log: None,
             http10: false,
         },
-        None => {
-            // The file changed between the cache check and now: the head is already
-            // rendered, so the only honest move is to drop the connection.
-            cache::invalidate_all();
-            let _ = req;
-            done(500, 0, true)
-        }
+        // Not reachable (big files are opened before rendering); end the connection
+        // rather than send a head without its body.
+        (None, None) => done(500, 0, true),
     }
 }
 
@@ -242,12 +283,14 @@ fn open_repr(site: &Site, repr: &Repr) -> Option<File> {
     (info == repr.info).then_some(file)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn multi_range(
     site: &Site,
     req: &Request<'_>,
     w: &mut Vec<u8>,
     entry: &Entry,
     repr: &Repr,
+    file: Option<File>,
     rs: &[ByteRange],
     close: bool,
 ) -> Decision {
@@ -295,7 +338,7 @@ fn multi_range(
         w.extend_from_slice(&tail);
         return done(206, total, close);
     }
-    match open_repr(site, repr) {
+    match file {
         Some(file) => Decision {
             plan: Plan::Ranges { file, parts, tail },
             status: 206,
@@ -305,10 +348,7 @@ fn multi_range(
             log: None,
             http10: false,
         },
-        None => {
-            cache::invalidate_all();
-            done(500, 0, true)
-        }
+        None => done(500, 0, true), // not reachable: big files are opened first
     }
 }
 
@@ -337,6 +377,7 @@ fn gzip_stream(
     req: &Request<'_>,
     w: &mut Vec<u8>,
     entry: &Entry,
+    file: File,
     close: bool,
 ) -> Decision {
     let etag = {
@@ -355,6 +396,7 @@ fn gzip_stream(
         std::str::from_utf8(&etag).unwrap_or("\"\""),
         "gzip",
         true,
+        false,
     );
     match conditional::evaluate(req, Some(validators), true) {
         conditional::Outcome::Proceed => {}
@@ -368,30 +410,19 @@ fn gzip_stream(
     }
     resp::start(w, 200);
     // No Accept-Ranges: byte ranges of a stream compressed on the fly are not offered.
-    for line in headers.split(|&b| b == b'\n') {
-        if !line.is_empty() && !line.starts_with(b"Accept-Ranges:") {
-            w.extend_from_slice(line);
-            w.push(b'\n');
-        }
-    }
+    w.extend_from_slice(&headers);
     w.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
     resp::finish(w, finish(site, req, close));
     if req.method == Method::Head {
         return done(200, 0, close);
     }
-    match open_repr(site, &entry.main) {
-        Some(file) => Decision {
-            plan: Plan::Gzip { file },
-            status: 200,
-            bytes: 0,
-            close,
-            consumes_body: false,
-            log: None,
-            http10: false,
-        },
-        None => {
-            cache::invalidate_all();
-            done(500, 0, true)
-        }
+    Decision {
+        plan: Plan::Gzip { file },
+        status: 200,
+        bytes: 0,
+        close,
+        consumes_body: false,
+        log: None,
+        http10: false,
     }
 }

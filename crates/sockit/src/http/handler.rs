@@ -188,6 +188,7 @@ pub fn finish<'a>(site: &'a Site, req: &Request<'_>, close: bool) -> Finish<'a> 
     }
 }
 
+/// A decision whose response is complete in the write buffer.
 pub(crate) fn done(status: u16, bytes: u64, close: bool) -> Decision {
     Decision {
         plan: Plan::Done,
@@ -343,7 +344,7 @@ fn route<'s>(
                 req,
                 w,
                 401,
-                b"WWW-Authenticate: Basic realm=\"sockit\", charset=\"UTF-8\"\r\n",
+                b"WWW-Authenticate: Basic realm=\"sockit\"\r\n",
                 close,
             )
         }
@@ -410,9 +411,6 @@ fn cors_preflight(site: &Site, req: &Request<'_>, w: &mut Vec<u8>, close: bool) 
     );
     if let Some(h) = req.ac_request_headers {
         resp::header(w, b"Access-Control-Allow-Headers", trim(h));
-    }
-    if site.config.auth.is_some() {
-        w.extend_from_slice(b"Access-Control-Allow-Credentials: true\r\n");
     }
     w.extend_from_slice(b"Access-Control-Max-Age: 86400\r\n");
     resp::finish(w, finish(site, req, close));

@@ -137,8 +137,7 @@ pub fn normalize(path: &[u8], hidden: bool, out: &mut Vec<u8>) -> Result<Normali
             _ => out.push(b),
         }
     }
-    seg_start = push_segment_end(out, seg_start)?;
-    let _ = seg_start;
+    push_segment_end(out, seg_start)?;
     // Every kept segment was followed by a '/'; drop the last one.
     if out.last() == Some(&b'/') {
         out.pop();

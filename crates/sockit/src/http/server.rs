@@ -54,6 +54,11 @@ pub struct Server {
 
 static SITE_IDS: AtomicUsize = AtomicUsize::new(1);
 
+/// 503 answers being written (each holds its socket for up to a second).
+static REJECTING: AtomicUsize = AtomicUsize::new(0);
+/// Beyond this many at once, connections over the limit are closed without an answer.
+const MAX_REJECTING: usize = 512;
+
 impl Server {
     /// Opens the root folder and binds one listening socket per worker.
     pub fn bind(config: ServeConfig) -> io::Result<Server> {
@@ -194,7 +199,17 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         if active.fetch_add(1, Ordering::AcqRel) >= max {
             active.fetch_sub(1, Ordering::AcqRel);
-            tokio::spawn(reject_busy(site.clone(), stream));
+            // Answer 503 politely, but not without bound: under a flood, extra
+            // connections are just closed so refusals cannot exhaust descriptors.
+            if REJECTING.fetch_add(1, Ordering::AcqRel) < MAX_REJECTING {
+                let site = site.clone();
+                tokio::spawn(async move {
+                    reject_busy(&site, stream).await;
+                    REJECTING.fetch_sub(1, Ordering::AcqRel);
+                });
+            } else {
+                REJECTING.fetch_sub(1, Ordering::AcqRel);
+            }
             continue;
         }
         mine.fetch_add(1, Ordering::AcqRel);
@@ -230,7 +245,7 @@ fn log_socket(stream: &TcpStream, peer: SocketAddr) {
 
 /// Over `--max-connections`: answer 503 with `Retry-After` right away and close, rather
 /// than queueing the client where it would wait without knowing why.
-async fn reject_busy(site: Arc<Site>, stream: TcpStream) {
+async fn reject_busy(site: &Site, stream: TcpStream) {
     let mut w = Vec::with_capacity(256);
     let f = Finish {
         close: true,

@@ -15,6 +15,8 @@ use tokio::time::Instant;
 use crate::http::body::{BodyDecoder, BodyError};
 use crate::http::sendfile;
 
+/// Read buffer size while reading request bodies.
+const BODY_BUF: usize = 64 * 1024;
 /// Read buffer size; heads up to 16 KiB grow it temporarily.
 const READ_BUF: usize = 8 * 1024;
 /// Buffers of each kind kept per thread for reuse.
@@ -186,6 +188,12 @@ impl Io {
                 }
             } else if dec.is_done() {
                 return Ok(None);
+            }
+            // Bodies are read in bigger gulps than heads: fewer reads and fewer trips
+            // to the blocking pool per uploaded megabyte. The buffer shrinks back to the
+            // pool's size when the connection goes idle.
+            if self.rbuf.len() < BODY_BUF && self.start == self.end {
+                self.rbuf.resize(BODY_BUF, 0);
             }
             match self.fill().await {
                 Ok(0) => return Err(BodyReadError::Io(io::ErrorKind::UnexpectedEof.into())),

@@ -38,6 +38,7 @@ pub struct PutPlan {
     location: Vec<u8>,
 }
 
+/// Splits a normalized path into (folder, last component).
 pub(crate) fn split(rel: &[u8]) -> (&[u8], &[u8]) {
     match rel.iter().rposition(|&b| b == b'/') {
         Some(i) => (&rel[..i], &rel[i + 1..]),
@@ -45,6 +46,7 @@ pub(crate) fn split(rel: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
+/// The status for a failed open.
 pub(crate) fn status_of(e: &OpenError) -> u16 {
     match e {
         OpenError::NotFound => 404,
@@ -63,6 +65,7 @@ pub(crate) fn check_body(site: &Site, req: &Request<'_>) -> Option<u16> {
     }
 }
 
+/// A decision that hands the request body to an upload plan.
 pub(crate) fn plan_decision(plan: Plan, keep_close: bool) -> Decision {
     Decision {
         plan,
@@ -216,6 +219,8 @@ pub(crate) struct Temp {
 }
 
 impl Temp {
+    /// Creates `.NAME.sockit-XXXXXXXX.part` next to the target (`O_EXCL`, no symlink
+    /// following), retrying on name clashes.
     pub(crate) fn create(dir: &Arc<File>, final_name: &[u8]) -> std::io::Result<(Temp, File)> {
         for attempt in 0..16u32 {
             // NAME_MAX is 255: keep room for the decoration on very long names.
@@ -295,6 +300,7 @@ impl From<BodyReadError> for Stop {
     }
 }
 
+/// A file system error during an upload is the server's fault: 500.
 pub(crate) fn io_status(_: std::io::Error) -> Stop {
     Stop::Status(500)
 }

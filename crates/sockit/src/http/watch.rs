@@ -118,7 +118,7 @@ fn ready() -> bool {
 /// Checks for file changes without a system call in the common case.
 ///
 /// `None`: inotify is not working on this thread (revalidate with `stat`);
-/// `Some(true)`: something changed (events drained; invalidate caches);
+/// `Some(true)`: something changed (caches invalidated, events drained);
 /// `Some(false)`: nothing changed since the last check.
 pub fn changed() -> Option<bool> {
     if !ready() {
@@ -132,6 +132,9 @@ pub fn changed() -> Option<bool> {
             Poll::Pending => Some(false),
             Poll::Ready(Err(_)) => None,
             Poll::Ready(Ok(mut guard)) => {
+                // Invalidate before draining: another worker whose own registration
+                // misses the (already drained) event still sees the new generation.
+                crate::http::cache::invalidate_all();
                 let mut buf = [0u8; 4096];
                 loop {
                     match guard.try_io(|fd| {
