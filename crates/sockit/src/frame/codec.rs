@@ -307,7 +307,11 @@ mod tests {
 
     #[test]
     fn every_framing_survives_one_byte_segmentation() {
-        for framing in [Framing::Len16, Framing::Len32, Framing::Varint] {
+        let struct_framings = ["struct:!I", "struct:<H", "struct:>q"].map(|f| f.parse().unwrap());
+        for framing in [Framing::Len16, Framing::Len32, Framing::Varint]
+            .into_iter()
+            .chain(struct_framings)
+        {
             let wire = encode_all(&framing, MESSAGES);
             for step in [1, 2, 3, 7, wire.len()] {
                 let got = decode_in_steps(&framing, &wire, step);
