@@ -7,6 +7,7 @@
 //! - [`frame`]: message framing codecs, the cure for TCP's "sticky packets".
 //! - [`tcp`]: TCP client and server (echo, chat, stdin fan-out).
 //! - [`udp`]: UDP send, listen, broadcast.
+//! - [`records`]: Python `struct` records on the wire (`--pack`, `--unpack`).
 //! - [`http`]: HTTP/1.1 message parsing, server, static files, client.
 //! - [`ui`]: human and JSON output helpers, stdin/stdout plumbing.
 //! - [`demo`]: demonstrations of networking concepts (sticky packets).
@@ -16,6 +17,7 @@ pub mod error;
 pub mod frame;
 pub mod http;
 pub mod net;
+pub mod records;
 pub mod tcp;
 pub mod udp;
 pub mod ui;

@@ -52,13 +52,17 @@ pub struct TcpOptionArgs {
 /// Message framing on a TCP stream.
 #[derive(Debug, Clone, Args)]
 pub struct FrameArgs {
-    /// How messages are delimited on the stream: raw, line, null, len16, len32, varint.
+    /// How messages are delimited on the stream: raw, line, null, len16, len32, varint,
+    /// struct:FMT, fixed:N.
     ///
     /// raw (default) passes bytes through as they arrive. With any other framing each
     /// input line (without its newline) is sent as one message and each received message
     /// is printed as one line, whatever way TCP merged or split the data ("sticky
     /// packets"). line/null end each message with \n / NUL; len16/len32 put a 2/4-byte
-    /// big-endian length before it; varint an unsigned LEB128 length.
+    /// big-endian length before it; varint an unsigned LEB128 length; struct:FMT a length
+    /// packed with a Python struct format holding one integer, as Python's
+    /// struct.pack('!I', len(msg)) + msg does ('struct:!I', 'struct:<H'; quote it in the
+    /// shell); fixed:N cuts messages of exactly N bytes.
     #[arg(long, value_name = "FRAMING", default_value = "raw", value_parser = parse_framing)]
     pub frame: Framing,
 

@@ -105,3 +105,15 @@ pub struct CalcsizeArgs {
     #[arg(value_name = "FORMAT", long_help = FORMAT_HELP)]
     pub format: String,
 }
+
+/// Parses the FMT of `--pack` / `--unpack`: a format whose records are at least one byte
+/// (a record of size 0 could neither be sent nor cut from a stream).
+pub fn parse_record_format(text: &str) -> Result<pystruct::Struct, String> {
+    let st = pystruct::Struct::new(text).map_err(|e| format!("bad struct format '{text}': {e}"))?;
+    if st.size() == 0 {
+        return Err(format!(
+            "struct format '{text}' has size 0: a record must be at least one byte"
+        ));
+    }
+    Ok(st)
+}

@@ -7,6 +7,7 @@ use sockit::net::addr::{parse_host_port, parse_listen_addr, HostPort};
 use sockit::net::values::parse_secs;
 
 use super::common::{BindArgs, FrameArgs, SocketArgs, TcpOptionArgs};
+use super::structs::parse_record_format;
 
 /// TCP subcommands.
 #[derive(Debug, Subcommand)]
@@ -29,7 +30,9 @@ sockit tcp listen 8000                       print what clients send\n  \
 sockit tcp listen 127.0.0.1:0 --echo         echo server on a free local port\n  \
 sockit tcp listen [::]:8000 --chat           chat room over IPv4 and IPv6\n  \
 sockit tcp listen 9000 --once > file         receive one upload, like nc -l\n  \
-sockit tcp listen 9000 --frame len32         print each length-prefixed message as a line"
+sockit tcp listen 9000 --frame len32         print each length-prefixed message as a line\n  \
+sockit tcp listen 9000 --unpack i5sf         print each 16-byte record as (1, b'zhang', 1.75)\n  \
+sockit tcp listen 9000 --frame 'struct:!I'   messages behind a struct.pack('!I', len) header"
     )]
     Listen(ListenArgs),
 
@@ -46,7 +49,8 @@ error and exit code 1.",
 printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockit tcp connect example.org:80\n  \
 sockit tcp connect localhost:8000 < file      upload a file\n  \
 sockit tcp connect [::1]:8000 --timeout 5     give up after 5 s of silence\n  \
-sockit tcp connect 127.0.0.1:9000 --frame len32   each stdin line is one message"
+sockit tcp connect 127.0.0.1:9000 --frame len32   each stdin line is one message\n  \
+echo \"1 b'zhang' 1.75\" | sockit tcp connect 127.0.0.1:9000 --pack i5sf"
     )]
     Connect(ConnectArgs),
 }
@@ -66,6 +70,17 @@ pub struct ListenArgs {
     /// leave announcements; control characters are escaped.
     #[arg(long)]
     pub chat: bool,
+
+    /// Print each received record unpacked with a Python struct format FMT, as a tuple
+    /// line: (1, b'zhang', 1.75).
+    ///
+    /// Without --frame each connection's bytes are cut every calcsize(FMT) bytes (16 for
+    /// 'i5sf'), however TCP split or merged them; bytes left over when the client closes
+    /// are reported on stderr with their count. With --frame each message is one record
+    /// and must be exactly calcsize(FMT) bytes (others are reported and skipped). With
+    /// --echo the records are echoed back unchanged instead of printed.
+    #[arg(long, value_name = "FMT", conflicts_with = "chat", value_parser = parse_record_format)]
+    pub unpack: Option<pystruct::Struct>,
 
     /// Accept a single client, stop listening, and exit when it leaves (plain netcat).
     #[arg(long)]
@@ -92,6 +107,17 @@ pub struct ConnectArgs {
     /// The server: HOST:PORT or [V6]:PORT.
     #[arg(value_name = "HOST:PORT", value_parser = parse_host_port)]
     pub target: HostPort,
+
+    /// Pack each stdin line with a Python struct format FMT and send the record.
+    ///
+    /// A line holds the values as Python literals separated by whitespace: 1 b'zhang'
+    /// 1.75 for 'i5sf' (quoted bytes may contain spaces: b'hello world'). Blank lines are
+    /// skipped. Records go out as raw bytes (calcsize(FMT) each), or as one message each
+    /// with --frame. A line that cannot be packed (wrong number of values, a value out of
+    /// range, a bad literal) stops the client with its line number and exit code 2; the
+    /// records before it have been sent.
+    #[arg(long, value_name = "FMT", value_parser = parse_record_format)]
+    pub pack: Option<pystruct::Struct>,
 
     /// Keep the writing side open at the end of stdin (no half-close); exit only when
     /// the server closes.

@@ -7,6 +7,7 @@ use sockit::net::addr::{parse_host_port, parse_listen_addr, HostPort};
 use sockit::net::values::{parse_secs, parse_size};
 
 use super::common::{BindArgs, SocketArgs};
+use super::structs::parse_record_format;
 
 /// UDP subcommands.
 #[derive(Debug, Subcommand)]
@@ -25,7 +26,8 @@ broadcast address itself (e.g. 127.255.255.255:PORT). A bare PORT binds 0.0.0.0.
         after_help = "Examples:\n  \
 sockit udp listen 9999                      print datagrams with their senders\n  \
 sockit udp listen 127.0.0.1:9999 --echo     echo server\n  \
-sockit udp listen 9999 --buffer 1024        report datagrams longer than 1 KiB"
+sockit udp listen 9999 --buffer 1024        report datagrams longer than 1 KiB\n  \
+sockit udp listen 9999 --unpack i5sf        print each datagram as (1, b'zhang', 1.75)"
     )]
     Listen(UdpListenArgs),
 
@@ -41,7 +43,8 @@ refused with the size and the limit. Sending to a broadcast address needs --broa
 sockit udp send 127.0.0.1:9999 hello\n  \
 sockit udp send localhost:9999 ping --wait-reply --timeout 2\n  \
 printf 'a\\nb\\n' | sockit udp send [::1]:9999         two datagrams\n  \
-sockit udp send --broadcast 127.255.255.255:9999 hi"
+sockit udp send --broadcast 127.255.255.255:9999 hi\n  \
+echo \"1 b'zhang' 1.75\" | sockit udp send 127.0.0.1:9999 --pack i5sf"
     )]
     Send(UdpSendArgs),
 }
@@ -60,6 +63,14 @@ pub struct UdpListenArgs {
     /// Print only the payload bytes: no sender prefix, no added newline.
     #[arg(long)]
     pub raw: bool,
+
+    /// Print each datagram unpacked with a Python struct format FMT, as a tuple:
+    /// [ADDR:PORT] (1, b'zhang', 1.75) (only the tuple with --raw).
+    ///
+    /// Each datagram must be exactly one record, calcsize(FMT) bytes; others are reported
+    /// on stderr with both sizes and skipped. With --echo datagrams are echoed, not printed.
+    #[arg(long, value_name = "FMT", value_parser = parse_record_format)]
+    pub unpack: Option<pystruct::Struct>,
 
     /// Receive buffer in bytes: longer datagrams are truncated and reported.
     #[arg(long, value_name = "BYTES", default_value = "65536", allow_hyphen_values = true, value_parser = parse_size)]
@@ -83,6 +94,15 @@ pub struct UdpSendArgs {
     /// The message to send as one datagram; without it, each stdin line is one datagram.
     #[arg(value_name = "MESSAGE")]
     pub message: Option<String>,
+
+    /// Pack each stdin line (or MESSAGE) with a Python struct format FMT and send the
+    /// record as one datagram.
+    ///
+    /// A line holds the values as Python literals separated by whitespace: 1 b'zhang'
+    /// 1.75 for 'i5sf'. Blank lines are skipped. A line that cannot be packed stops the
+    /// sender with its line number and exit code 2; the records before it have been sent.
+    #[arg(long, value_name = "FMT", value_parser = parse_record_format)]
+    pub pack: Option<pystruct::Struct>,
 
     /// Set SO_BROADCAST, allowing a broadcast destination such as 127.255.255.255.
     #[arg(long, short = 'b')]

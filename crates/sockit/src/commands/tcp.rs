@@ -3,11 +3,13 @@
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
+use sockit::frame::Framing;
 use sockit::net::addr::{prefer_ipv4, HostPort};
 use sockit::net::error::describe;
 use sockit::net::socket::{tcp_connect, tcp_listener};
 use sockit::net::{SocketInfo, SocketOptions};
-use sockit::tcp::{run_client, serve, ClientConfig, Mode, ServerConfig};
+use sockit::records::{pack_error, pack_input};
+use sockit::tcp::{run_client, serve, ClientConfig, ClientError, Mode, ServerConfig};
 use sockit::ui::event;
 use sockit::ui::stdio::{no_input, spawn_stdin, stdin_is_background_terminal, Output};
 use sockit::UsageError;
@@ -112,12 +114,18 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
     } else {
         Mode::Print
     };
+    // --unpack without --frame: the record size is the message boundary.
+    let framing = match (&a.unpack, &a.frame.frame) {
+        (Some(st), Framing::Raw) => Framing::Fixed(st.size()),
+        (_, framing) => framing.clone(),
+    };
     let config = ServerConfig {
         mode,
-        framing: a.frame.frame.clone(),
+        framing,
         max_frame: a.frame.max_frame,
         once: a.once,
         verbose: verbose > 0,
+        unpack: a.unpack.clone(),
     };
     block_on(true, async move {
         let addr = listen_address(&a.addr).await?;
@@ -155,6 +163,7 @@ fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
         max_frame: a.frame.max_frame,
         shutdown_on_eof: !a.no_shutdown,
         idle_timeout: a.timeout,
+        input_messages: a.pack.is_some(),
     };
     block_on(false, async move {
         let mut addrs = a.target.resolve(a.timeout).await?;
@@ -169,7 +178,15 @@ fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
                 event(format!("connected to {peer}"));
             }
         }
-        run_client(stream, spawn_stdin(), Output::stdout(), &config).await?;
-        Ok(())
+        let input = match &a.pack {
+            Some(st) => pack_input(spawn_stdin(), st.clone()),
+            None => spawn_stdin(),
+        };
+        match run_client(stream, input, Output::stdout(), &config).await {
+            Err(ClientError::Stdin(err)) if pack_error(&err).is_some() => {
+                Err(UsageError::new(err.to_string()).into())
+            }
+            result => Ok(result?),
+        }
     })
 }

@@ -5,7 +5,8 @@ use sockit::net::addr::prefer_ipv4;
 use sockit::net::error::describe;
 use sockit::net::socket::{udp_listener, udp_sender};
 use sockit::net::SocketInfo;
-use sockit::udp::{listen, send_messages, ListenConfig, SendConfig};
+use sockit::records::{pack_error, pack_input, send_records};
+use sockit::udp::{listen, send_messages, ListenConfig, SendConfig, SendError};
 use sockit::ui::event;
 use sockit::ui::stdio::{no_input, spawn_stdin, Output};
 use sockit::UsageError;
@@ -35,6 +36,7 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
         buffer: a.buffer,
         raw: a.raw,
         echo: a.echo,
+        unpack: a.unpack.clone(),
     };
     block_on(false, async move {
         let addr = listen_address(&a.addr).await?;
@@ -87,13 +89,33 @@ fn udp_send(a: args::UdpSendArgs, verbose: u8) -> anyhow::Result<()> {
                 event(format!("socket {}", SocketInfo::of(&socket)));
             }
             let message = a.message.as_deref().map(str::as_bytes);
+            if let Some(st) = &a.pack {
+                // MESSAGE, when given, is the one line to pack.
+                let lines = match message {
+                    Some(text) => one_chunk(text),
+                    None => input,
+                };
+                let records = pack_input(lines, st.clone());
+                return send_records(&socket, dest, records, &config, &output).await;
+            }
             send_messages(&socket, dest, message, input, &config, &output).await
         }
         .await;
         match result {
             Ok(()) => Ok(()),
             Err(err) if err.is_usage() => Err(UsageError::new(err.to_string()).into()),
+            Err(SendError::Stdin(err)) if pack_error(&err).is_some() => {
+                Err(UsageError::new(err.to_string()).into())
+            }
             Err(err) => Err(err.into()),
         }
     })
+}
+
+/// An input holding just `text` (a MESSAGE argument to pack like a stdin line).
+fn one_chunk(text: &[u8]) -> sockit::ui::stdio::InputChunks {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    // A fresh channel with room for one item: this cannot fail.
+    let _ = tx.try_send(Ok(bytes::Bytes::copy_from_slice(text)));
+    rx
 }

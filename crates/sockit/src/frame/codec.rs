@@ -5,6 +5,8 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder, Encoder};
 use tokio_util::codec::{LengthDelimitedCodec, LengthDelimitedCodecError};
 
+use super::fixed::FixedCodec;
+use super::struct_header::StructHeaderCodec;
 use super::varint::VarintCodec;
 use super::{FrameError, Framing};
 
@@ -35,6 +37,8 @@ enum Inner {
         in_frame: bool,
     },
     Varint(VarintCodec),
+    Struct(StructHeaderCodec),
+    Fixed(FixedCodec),
 }
 
 impl FrameCodec {
@@ -75,6 +79,12 @@ impl FrameCodec {
                 )
             }
             Framing::Varint => (max_frame, Inner::Varint(VarintCodec::new(max_frame))),
+            Framing::Struct(header) => {
+                let codec = StructHeaderCodec::new(header.clone(), max_frame);
+                (codec.max_frame(), Inner::Struct(codec))
+            }
+            // A record is as long as its format says, whatever --max-frame is.
+            Framing::Fixed(size) => (*size, Inner::Fixed(FixedCodec::new(*size))),
         };
         FrameCodec {
             framing: framing.clone(),
@@ -150,6 +160,8 @@ impl Decoder for FrameCodec {
                 }
             }
             Inner::Varint(codec) => codec.decode(src),
+            Inner::Struct(codec) => codec.decode(src),
+            Inner::Fixed(codec) => codec.decode(src),
         }
     }
 
@@ -186,6 +198,8 @@ impl Decoder for FrameCodec {
                     Err(FrameError::Truncated(src.len()))
                 }
             }
+            Inner::Struct(codec) => codec.decode_eof(src),
+            Inner::Fixed(codec) => codec.decode_eof(src),
         }
     }
 }
@@ -229,6 +243,8 @@ impl Encoder<&[u8]> for FrameCodec {
                 Ok(())
             }
             Inner::Varint(codec) => codec.encode(msg, dst),
+            Inner::Struct(codec) => codec.encode(msg, dst),
+            Inner::Fixed(codec) => codec.encode(msg, dst),
         }
     }
 }
@@ -291,7 +307,11 @@ mod tests {
 
     #[test]
     fn every_framing_survives_one_byte_segmentation() {
-        for framing in [Framing::Len16, Framing::Len32, Framing::Varint] {
+        let struct_framings = ["struct:!I", "struct:<H", "struct:>q"].map(|f| f.parse().unwrap());
+        for framing in [Framing::Len16, Framing::Len32, Framing::Varint]
+            .into_iter()
+            .chain(struct_framings)
+        {
             let wire = encode_all(&framing, MESSAGES);
             for step in [1, 2, 3, 7, wire.len()] {
                 let got = decode_in_steps(&framing, &wire, step);

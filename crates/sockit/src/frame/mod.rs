@@ -14,6 +14,11 @@
 //!
 //! [`Framing::Raw`] keeps the plain byte stream (no boundaries) for bulk data.
 //!
+//! Two framings come from Python's `struct` module: [`Framing::Struct`]
+//! (`struct:FMT`, a length header packed with a format such as `!I`, the course's
+//! `struct.pack('!I', len(msg)) + msg`) and [`Framing::Fixed`] (`fixed:N`, records of
+//! exactly N bytes, which is how `--unpack FMT` cuts a stream at `calcsize(FMT)`).
+//!
 //! Every decoder has a maximum frame length: a peer announcing a 4 GiB frame gets an
 //! error ([`FrameError::TooLong`]), not a 4 GiB allocation.
 //!
@@ -21,13 +26,17 @@
 //! plus a branch in [`FrameCodec`]; the readers and writers around them do not change.
 
 mod codec;
+mod fixed;
 mod io;
 mod pool;
+mod struct_header;
 mod varint;
 
 pub use codec::FrameCodec;
+pub use fixed::FixedCodec;
 pub use io::{FrameReader, LineSplitter, READ_CHUNK};
 pub use pool::BufferPool;
+pub use struct_header::{StructHeader, StructHeaderCodec};
 pub use varint::{decode_varint, encode_varint, VarintCodec, MAX_VARINT_LEN};
 
 use std::fmt;
@@ -52,6 +61,11 @@ pub enum Framing {
     Len32,
     /// Each message is preceded by its length as an unsigned LEB128 varint.
     Varint,
+    /// Each message is preceded by its length packed with a Python `struct` format
+    /// holding one integer (`struct:!I`, `struct:<H`).
+    Struct(StructHeader),
+    /// Every message is exactly this many bytes (`fixed:N`).
+    Fixed(usize),
 }
 
 impl Framing {
@@ -73,6 +87,8 @@ impl fmt::Display for Framing {
             Framing::Len16 => "len16",
             Framing::Len32 => "len32",
             Framing::Varint => "varint",
+            Framing::Struct(header) => return write!(f, "struct:{}", header.format()),
+            Framing::Fixed(size) => return write!(f, "fixed:{size}"),
         })
     }
 }
@@ -81,6 +97,18 @@ impl FromStr for Framing {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        // The format is case-sensitive ('!I' and '!i' differ), so it is matched first.
+        if let Some(format) = text.trim().strip_prefix("struct:") {
+            return StructHeader::new(format).map(Framing::Struct);
+        }
+        if let Some(size) = text.trim().strip_prefix("fixed:") {
+            return match size.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(Framing::Fixed(n)),
+                _ => Err(format!(
+                    "fixed:{size}: the record size must be a whole number of bytes above 0"
+                )),
+            };
+        }
         match text.trim().to_ascii_lowercase().as_str() {
             "raw" | "none" => Ok(Framing::Raw),
             "line" | "lines" => Ok(Framing::Line),
@@ -89,7 +117,7 @@ impl FromStr for Framing {
             "len32" => Ok(Framing::Len32),
             "varint" => Ok(Framing::Varint),
             _ => Err(format!(
-                "unknown framing '{text}' (expected one of: {})",
+                "unknown framing '{text}' (expected one of: {}, struct:FMT, fixed:N)",
                 Framing::NAMES.join(", ")
             )),
         }
@@ -139,6 +167,25 @@ pub enum FrameError {
     /// The stream ended in the middle of a frame: the peer closed (or crashed) mid-message.
     #[error("connection closed in the middle of a frame ({0} bytes of an incomplete frame)")]
     Truncated(usize),
+    /// A `struct:FMT` header with a signed field announced a negative length.
+    #[error("struct header announced a negative length ({0})")]
+    NegativeLength(i128),
+    /// The stream ended with bytes that do not make a whole fixed-size record.
+    #[error("connection closed with {len} bytes left over: not a whole {size}-byte record")]
+    PartialRecord {
+        /// Bytes left over.
+        len: usize,
+        /// The record size.
+        size: usize,
+    },
+    /// A message is not exactly one fixed-size record.
+    #[error("message of {len} bytes is not one {size}-byte record")]
+    RecordSize {
+        /// The message length.
+        len: usize,
+        /// The record size.
+        size: usize,
+    },
     /// The underlying read or write failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -156,6 +203,26 @@ mod tests {
         }
         assert!(!Framing::Raw.is_framed());
         assert!(Framing::Len32.is_framed());
+    }
+
+    #[test]
+    fn struct_and_fixed_framings_parse_and_print() {
+        for name in [
+            "struct:!I",
+            "struct:<H",
+            "struct:>Q",
+            "struct:!i",
+            "fixed:16",
+        ] {
+            let framing: Framing = name.parse().unwrap();
+            assert_eq!(framing.to_string(), name);
+            assert!(framing.is_framed());
+        }
+        let err = "struct:5s".parse::<Framing>().unwrap_err();
+        assert!(err.contains("exactly one integer field"), "{err}");
+        assert!("struct:!Z".parse::<Framing>().is_err());
+        assert!("fixed:0".parse::<Framing>().is_err());
+        assert!("fixed:x".parse::<Framing>().is_err());
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct ClientConfig {
     pub shutdown_on_eof: bool,
     /// Give up when nothing is sent or received for this long.
     pub idle_timeout: Option<Duration>,
+    /// Each input chunk is one whole message (such as a `--pack` record), to be framed
+    /// as it is instead of being cut into lines.
+    pub input_messages: bool,
 }
 
 impl Default for ClientConfig {
@@ -41,6 +44,7 @@ impl Default for ClientConfig {
             max_frame: crate::frame::DEFAULT_MAX_FRAME,
             shutdown_on_eof: true,
             idle_timeout: None,
+            input_messages: false,
         }
     }
 }
@@ -115,9 +119,12 @@ pub async fn run_client(
             let chunk = chunk.map_err(ClientError::Stdin)?;
             touch();
             if framed {
-                lines
-                    .push::<FrameError>(&chunk, |line| codec.encode(line, &mut wire))
-                    .map_err(|e| ClientError::frame(peer, e))?;
+                if config.input_messages {
+                    codec.encode(&chunk[..], &mut wire)
+                } else {
+                    lines.push::<FrameError>(&chunk, |line| codec.encode(line, &mut wire))
+                }
+                .map_err(|e| ClientError::frame(peer, e))?;
                 if wire.is_empty() {
                     continue;
                 }

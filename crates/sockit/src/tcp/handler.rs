@@ -72,7 +72,9 @@ pub(crate) async fn print_client(
             }
             let mut out = BytesMut::new();
             for chunk in batch.drain(..) {
-                if framed {
+                if let Some(st) = &ctx.config.unpack {
+                    render_record(st, &chunk, peer, multi, &mut prefixer, &mut out);
+                } else if framed {
                     prefixer.render_message(&chunk, multi, &mut out);
                 } else {
                     prefixer.render(&chunk, multi, &mut out);
@@ -109,6 +111,23 @@ pub(crate) async fn print_client(
         }
         End::Send(result) => result.map_err(ConnError::Io),
         End::Cancelled => Ok(()),
+    }
+}
+
+/// `--unpack`: one record as a tuple line; a message of the wrong size (possible with
+/// `--frame`) is reported on stderr and the connection goes on.
+fn render_record(
+    st: &pystruct::Struct,
+    msg: &[u8],
+    peer: SocketAddr,
+    multi: bool,
+    prefixer: &mut LinePrefixer,
+    out: &mut BytesMut,
+) {
+    let mut line = String::new();
+    match crate::records::render_tuple(st, msg, &mut line) {
+        Ok(()) => prefixer.render_message(line.as_bytes(), multi, out),
+        Err(err) => crate::ui::event(format!("{peer}: message ignored: {err}")),
     }
 }
 

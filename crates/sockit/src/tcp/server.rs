@@ -56,6 +56,9 @@ pub struct ServerConfig {
     pub once: bool,
     /// Print socket details of each connection on stderr.
     pub verbose: bool,
+    /// `--unpack FMT`: print each received message (a record) as a Python tuple. With
+    /// raw framing the caller chooses [`Framing::Fixed`] of the record size.
+    pub unpack: Option<pystruct::Struct>,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +69,7 @@ impl Default for ServerConfig {
             max_frame: crate::frame::DEFAULT_MAX_FRAME,
             once: false,
             verbose: false,
+            unpack: None,
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct ListenConfig {
     pub raw: bool,
     /// Send each datagram back to its sender instead of printing it.
     pub echo: bool,
+    /// `--unpack FMT`: print each datagram as a Python tuple (it must be one record).
+    pub unpack: Option<pystruct::Struct>,
 }
 
 impl Default for ListenConfig {
@@ -31,6 +33,7 @@ impl Default for ListenConfig {
             buffer: super::DEFAULT_BUFFER,
             raw: false,
             echo: false,
+            unpack: None,
         }
     }
 }
@@ -197,6 +200,10 @@ async fn handle(
         if let Err(err) = socket.send_to(data, from).await {
             event(format!("echo to {from}: {}", describe(&err)));
         }
+        return;
+    }
+    if let Some(st) = &config.unpack {
+        crate::records::render_datagram(st, data, from, config.raw, out);
         return;
     }
     render_into(data, from, config.raw, out);
