@@ -18,6 +18,9 @@ use tokio::net::TcpStream;
 /// this worker so one fast download cannot starve them.
 const YIELD_EVERY: u64 = 4 << 20;
 
+/// Bodies at least this long are sent corked (`TCP_CORK`).
+const CORK_AT: u64 = 256 << 10;
+
 async fn wait_writable(stream: &TcpStream, timeout: Duration) -> io::Result<()> {
     match tokio::time::timeout(timeout, stream.writable()).await {
         Ok(r) => r,
@@ -81,6 +84,25 @@ pub fn try_send(stream: &TcpStream, buf: &[u8], more: bool) -> io::Result<usize>
 ///
 /// Falls back to read + write when the file system cannot `sendfile` (EINVAL/ENOSYS).
 pub async fn send_file(
+    stream: &TcpStream,
+    file: &File,
+    offset: u64,
+    len: u64,
+    timeout: Duration,
+) -> io::Result<u64> {
+    // Like nginx's `tcp_nopush`: while a big body streams, hold partial segments back so
+    // every packet is full (TCP_NODELAY is on for the small responses); uncorking at the
+    // end pushes the tail at once.
+    let cork = len >= CORK_AT
+        && socket2::SockRef::from(stream).set_cork(true).is_ok();
+    let result = send_file_range(stream, file, offset, len, timeout).await;
+    if cork {
+        let _ = socket2::SockRef::from(stream).set_cork(false);
+    }
+    result
+}
+
+async fn send_file_range(
     stream: &TcpStream,
     file: &File,
     offset: u64,
