@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
@@ -19,9 +18,9 @@ use crate::http::config::ServeConfig;
 use crate::http::conn;
 use crate::http::handler::Site;
 use crate::http::response::{self as resp, Finish};
+use crate::net::socket::std_tcp_listener;
+use crate::net::SocketOptions;
 
-/// Pending-connection queue length, as nginx and lighttpd use on Linux.
-pub const BACKLOG: i32 = 1024;
 /// How long in-flight responses may take to finish after Ctrl-C / SIGTERM.
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -29,17 +28,13 @@ pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 /// old connections sit in TIME_WAIT, optionally `SO_REUSEPORT` so several workers can
 /// each have their own accept queue on the same port. Non-blocking, ready for tokio.
 ///
-/// Kept free of HTTP so it can move to `sockit::net`.
+/// The socket itself is built by [`crate::net`], like every other listener.
 pub fn listen(addr: SocketAddr, reuse_port: bool) -> io::Result<StdListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_reuse_address(true)?;
-    if reuse_port {
-        socket.set_reuse_port(true)?;
-    }
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
-    Ok(socket.into())
+    let opts = SocketOptions {
+        reuse_port,
+        ..SocketOptions::default()
+    };
+    std_tcp_listener(addr, &opts)
 }
 
 /// A bound server, not yet running: bind first so the caller can learn the port

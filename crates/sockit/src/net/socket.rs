@@ -131,12 +131,21 @@ fn new_socket(addr: &SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<S
 ///
 /// Must be called inside a tokio runtime.
 pub fn tcp_listener(addr: SocketAddr, opts: &SocketOptions) -> io::Result<TcpListener> {
+    TcpListener::from_std(std_tcp_listener(addr, opts)?)
+}
+
+/// Like [`tcp_listener`], but returns a non-blocking std listener that is not yet tied to
+/// a runtime, for servers that hand each listener to a runtime of its own (one per core).
+pub fn std_tcp_listener(
+    addr: SocketAddr,
+    opts: &SocketOptions,
+) -> io::Result<std::net::TcpListener> {
     let socket = new_socket(&addr, Type::STREAM, opts)?;
     socket.set_reuse_address(true)?;
     socket.bind(&SockAddr::from(addr))?;
     socket.listen(LISTEN_BACKLOG)?;
     socket.set_nonblocking(true)?;
-    TcpListener::from_std(socket.into())
+    Ok(socket.into())
 }
 
 /// Connects to the first address in `addrs` that accepts, trying each in turn
