@@ -310,8 +310,9 @@ fn header_claiming_4_gib_is_an_error_for_that_connection_not_an_allocation() {
     evil.send(&frame);
     assert!(
         evil.wait_eof(TIMEOUT),
-        "the connection must be ended after an oversized frame header\n{}",
-        server.diag()
+        "the connection must be ended after an oversized frame header\n{}\n{}",
+        server.diag(),
+        evil.proc.diag()
     );
     let msg = server
         .stderr
@@ -357,7 +358,12 @@ fn max_frame_option_limits_the_frame_size() {
     ok.close();
     let too_big = TcpPeer::connect(addr, &[]);
     too_big.send(&encode("len32", b"0123456789A"));
-    assert!(too_big.wait_eof(TIMEOUT), "{}", server.diag());
+    assert!(
+        too_big.wait_eof(TIMEOUT),
+        "{}\n{}",
+        server.diag(),
+        too_big.proc.diag()
+    );
     std::thread::sleep(Duration::from_millis(200));
     assert!(
         !server.stdout.text().contains("0123456789A"),
@@ -376,7 +382,12 @@ fn varint_header_claiming_huge_length_is_rejected() {
     evil.send(&[
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
     ]);
-    assert!(evil.wait_eof(TIMEOUT), "{}", server.diag());
+    assert!(
+        evil.wait_eof(TIMEOUT),
+        "{}\n{}",
+        server.diag(),
+        evil.proc.diag()
+    );
     assert!(server.is_running());
     assert_no_panic(&server.stderr.text());
 }
@@ -484,8 +495,9 @@ fn default_max_frame_is_16_mib() {
     big.send(&((16u32 << 20) + 1).to_be_bytes());
     assert!(
         big.wait_eof(TIMEOUT),
-        "16 MiB + 1 must be refused\n{}",
-        server.diag()
+        "16 MiB + 1 must be refused\n{}\n{}",
+        server.diag(),
+        big.proc.diag()
     );
     assert!(server.is_running());
 }

@@ -770,8 +770,15 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
 pub const PY_TCP_PEER: &str = r#"
 import os, signal, socket, struct, sys, threading, time
 signal.alarm(int(os.environ.get('PEER_MAX_SECS', '300')))
+ev_lock = threading.Lock()
 def ev(*a):
-    print('PEER:', *a, file=sys.stderr, flush=True)
+    # One write per event line, under a lock: print() writes its pieces separately, so
+    # two threads (the reader's EOF, the main thread's SENT) could interleave them into
+    # `PEER: PEER: EOFSENT` and the event would be lost to whoever waits for it.
+    line = ' '.join(['PEER:'] + [str(x) for x in a]) + '\n'
+    with ev_lock:
+        sys.stderr.write(line)
+        sys.stderr.flush()
 def fmt(a):
     return ('[%s]:%d' % (a[0], a[1])) if ':' in a[0] else ('%s:%d' % (a[0], a[1]))
 mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -1013,8 +1020,13 @@ impl TcpPeer {
 pub const PY_UDP_PEER: &str = r#"
 import os, signal, socket, sys, threading
 signal.alarm(int(os.environ.get('PEER_MAX_SECS', '300')))
+ev_lock = threading.Lock()
 def ev(*a):
-    print('PEER:', *a, file=sys.stderr, flush=True)
+    # One write per line, under a lock (see PY_TCP_PEER: print() is not atomic).
+    line = ' '.join(['PEER:'] + [str(x) for x in a]) + '\n'
+    with ev_lock:
+        sys.stderr.write(line)
+        sys.stderr.flush()
 def fmt(a):
     return ('[%s]:%d' % (a[0], a[1])) if ':' in a[0] else ('%s:%d' % (a[0], a[1]))
 host, port = sys.argv[1], int(sys.argv[2])
