@@ -1,7 +1,7 @@
 //! Folder listings as an HTML page (sortable without JavaScript) or as JSON.
 //!
 //! Reading a folder can take a while on a big or slow file system, so the connection
-//! loop runs [`render`] on tokio's blocking pool, never on the event loop.
+//! loop reads and renders folders on tokio's blocking pool, never on the event loop.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

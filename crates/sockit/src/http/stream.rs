@@ -2,7 +2,7 @@
 //!
 //! Buffers come from a per-thread pool and go back to it whenever a connection sits
 //! idle, so ten thousand idle keep-alive clients cost little more than their sockets.
-//! Reads clear tokio's readiness on a short read (see [`Io::read_some`]); writes try the
+//! Reads clear tokio's readiness on a short read (see `Io::read_some`); writes try the
 //! socket synchronously first and only await when it is full.
 
 use std::cell::RefCell;
