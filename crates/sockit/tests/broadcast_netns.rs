@@ -7,68 +7,43 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
-/// A pair of namespaces `a`/`b` linked by veth, with 10.200.X.1 in `a` and .2 in `b`.
+/// A pair of namespaces `a`/`b` (common's [`NetNs`], deleted on Drop) linked by veth, with
+/// 10.200.X.1 in `a` and .2 in `b`. Deleting a namespace deletes the veth end inside it
+/// (and so its peer).
 struct NsPair {
-    a: String,
-    b: String,
+    a: NetNs,
+    b: NetNs,
     subnet: u32,
-}
-
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("ip {}: {e}", args.join(" ")))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
 }
 
 impl NsPair {
     /// Creates the pair, or returns why it cannot (then the test skips).
     fn create() -> Result<NsPair, String> {
-        if !is_root() {
-            return Err("not running as root".into());
-        }
-        if !find_cmd("ip") {
-            return Err("`ip` (iproute2) not installed".into());
-        }
         let pid = std::process::id();
         let k = NEXT.fetch_add(1, Ordering::SeqCst);
         let subnet = (pid + k * 37) % 200 + 20;
+        // From here on, Drop cleans up whatever exists.
         let pair = NsPair {
-            a: format!("sockit-test-{pid}-{k}-a"),
-            b: format!("sockit-test-{pid}-{k}-b"),
+            a: NetNs::create(&format!("{k}-a"))?,
+            b: NetNs::create(&format!("{k}-b"))?,
             subnet,
         };
-        ip(&["netns", "add", &pair.a])?;
-        // From here on, Drop cleans up whatever exists.
-        ip(&["netns", "add", &pair.b])?;
+        let (a, b) = (pair.a.name.as_str(), pair.b.name.as_str());
         let va = format!("skt{}{k}a", pid % 100_000);
         let vb = format!("skt{}{k}b", pid % 100_000);
-        ip(&[
-            "link", "add", &va, "netns", &pair.a, "type", "veth", "peer", "name", &vb, "netns",
-            &pair.b,
+        run_ip(&[
+            "link", "add", &va, "netns", a, "type", "veth", "peer", "name", &vb, "netns", b,
         ])?;
         let ca = format!("10.200.{subnet}.1/24");
         let cb = format!("10.200.{subnet}.2/24");
-        ip(&["-n", &pair.a, "addr", "add", &ca, "brd", "+", "dev", &va])?;
-        ip(&["-n", &pair.b, "addr", "add", &cb, "brd", "+", "dev", &vb])?;
-        for (ns, dev) in [(&pair.a, &va), (&pair.b, &vb)] {
-            ip(&["-n", ns, "link", "set", "lo", "up"])?;
-            ip(&["-n", ns, "link", "set", dev, "up"])?;
+        run_ip(&["-n", a, "addr", "add", &ca, "brd", "+", "dev", &va])?;
+        run_ip(&["-n", b, "addr", "add", &cb, "brd", "+", "dev", &vb])?;
+        for (ns, dev) in [(a, &va), (b, &vb)] {
+            run_ip(&["-n", ns, "link", "set", dev, "up"])?;
         }
         Ok(pair)
     }
@@ -80,34 +55,14 @@ impl NsPair {
     fn broadcast(&self) -> String {
         format!("10.200.{}.255", self.subnet)
     }
-
-    /// A process started inside namespace `ns` (`ip netns exec NS PROG ARGS`; `ip` execs
-    /// the program, so the pid is the program's own).
-    fn exec(ns: &str, prog: &str, args: &[&str]) -> Proc {
-        let mut v = vec!["netns", "exec", ns, prog];
-        v.extend_from_slice(args);
-        Proc::program("ip", &v)
-    }
-}
-
-impl Drop for NsPair {
-    fn drop(&mut self) {
-        // Deleting a namespace deletes the veth end inside it (and so its peer).
-        let _ = ip(&["netns", "del", &self.a]);
-        let _ = ip(&["netns", "del", &self.b]);
-    }
 }
 
 /// Runs `sockit udp send --broadcast TARGET MSG` in namespace `ns` until `arrived()` holds
 /// (up to 10 tries, one second apart); each send must exit 0.
-fn send_until(ns: &str, target: &str, msg: &str, arrived: impl Fn() -> bool) {
+fn send_until(ns: &NetNs, target: &str, msg: &str, arrived: impl Fn() -> bool) {
     for _ in 0..10 {
         let out = run_proc(
-            NsPair::exec(
-                ns,
-                sockit_bin(),
-                &["udp", "send", "--broadcast", target, msg],
-            ),
+            ns.exec(sockit_bin(), &["udp", "send", "--broadcast", target, msg]),
             b"",
             TIMEOUT,
         );
@@ -133,7 +88,7 @@ fn setup() -> Option<NsPair> {
 fn broadcast_crosses_a_veth_link_between_namespaces() {
     let Some(ns) = setup() else { return };
     let bin = sockit_bin();
-    let server = NsPair::exec(&ns.b, bin, &["udp", "listen", "0.0.0.0:0"]);
+    let server = ns.b.exec(bin, &["udp", "listen", "0.0.0.0:0"]);
     let port = server.listening_addr("udp").port();
     let target = format!("{}:{port}", ns.broadcast());
     // UDP may lose the first datagram while the fresh veth link comes up: retry a few times.
@@ -155,7 +110,7 @@ fn broadcast_from_namespace_reaches_a_python_receiver_in_the_other() {
     let Some(ns) = setup() else { return };
     let mut args = vec!["-u", "-c", PY_UDP_PEER, "0.0.0.0", "0"];
     args.push("--broadcast");
-    let rx = NsPair::exec(&ns.b, "python3", &args);
+    let rx = ns.b.exec("python3", &args);
     let line = rx.expect_stderr_line("PEER: LISTENING");
     let port = line.rsplit(':').next().unwrap().trim().to_string();
     let target = format!("{}:{port}", ns.broadcast());
@@ -172,10 +127,9 @@ fn broadcast_from_namespace_reaches_a_python_receiver_in_the_other() {
 #[test]
 fn python_broadcast_from_namespace_reaches_sockit_listen_in_the_other() {
     let Some(ns) = setup() else { return };
-    let server = NsPair::exec(&ns.b, sockit_bin(), &["udp", "listen", "0.0.0.0:0"]);
+    let server = ns.b.exec(sockit_bin(), &["udp", "listen", "0.0.0.0:0"]);
     let port = server.listening_addr("udp").port();
-    let tx = NsPair::exec(
-        &ns.a,
+    let tx = ns.a.exec(
         "python3",
         &["-u", "-c", PY_UDP_PEER, "0.0.0.0", "0", "--broadcast"],
     );

@@ -6,10 +6,9 @@
 //! extra Rust crates and no Python packages. It skips with a printed reason when
 //! `/usr/bin/chromium` is missing (.ci/run installs it).
 
-#[path = "http_common/mod.rs"]
-mod common;
+mod http_common;
 
-use common::*;
+use http_common::*;
 use std::path::Path;
 
 const CHROMIUM: &str = "/usr/bin/chromium";

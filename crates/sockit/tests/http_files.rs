@@ -2,10 +2,9 @@
 //! JSON, sorting, tricky names), MIME types, ranges, conditional requests, precompressed
 //! siblings, on-the-fly gzip, CORS, extra headers, SPA fallback, big downloads.
 
-#[path = "http_common/mod.rs"]
-mod common;
+mod http_common;
 
-use common::*;
+use http_common::*;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::time::{Duration, SystemTime};
@@ -68,7 +67,7 @@ fn folder_without_trailing_slash_redirects_301() {
 
 #[test]
 fn curl_follows_the_folder_redirect() {
-    if !require_cmd("curl") {
+    if !has_cmd("curl") {
         return;
     }
     let site = Site::new();
@@ -480,7 +479,7 @@ fn if_range_decides_between_range_and_full() {
 
 #[test]
 fn curl_ranges_and_resume() {
-    if !require_cmd("curl") {
+    if !has_cmd("curl") {
         return;
     }
     let site = Site::new();
@@ -732,7 +731,7 @@ fn precompressed_siblings_follow_accept_encoding() {
 
 #[test]
 fn curl_compressed_gets_the_original_from_a_gz_sibling() {
-    if !require_cmd("curl") {
+    if !has_cmd("curl") {
         return;
     }
     let site = Site::new();
@@ -886,7 +885,7 @@ with urllib.request.urlopen(sys.argv[1], timeout=20) as r:
     );
     assert_eq!(got, want);
 
-    if has_cmd("curl") {
+    if find_cmd("curl") {
         let dest = site.tmp.path().join("dl.bin");
         let out = curl(&["-s", "-o", dest.to_str().unwrap(), &srv.url("/big.bin")]);
         assert!(out.status.success());

@@ -1,10 +1,9 @@
 //! `sockit http serve`: the request methods — GET, HEAD, OPTIONS, TRACE, PUT, DELETE,
 //! POST (multipart upload), CONNECT and unknown methods, with and without `--write`.
 
-#[path = "http_common/mod.rs"]
-mod common;
+mod http_common;
 
-use common::*;
+use http_common::*;
 
 /// Headers whose value may legitimately differ between two responses a moment apart.
 const VOLATILE: &[&str] = &["date", "connection", "keep-alive"];
@@ -234,7 +233,7 @@ fn delete_204_then_404() {
 
 #[test]
 fn post_multipart_upload_with_curl() {
-    if !require_cmd("curl") {
+    if !has_cmd("curl") {
         return;
     }
     let site = Site::new();

@@ -2,10 +2,10 @@
 //! `--quiet`, graceful shutdown on SIGTERM, exit code 2 for bad flags, and a tour of the
 //! status codes a client can trigger.
 
-#[path = "http_common/mod.rs"]
-mod common;
+mod http_common;
 
-use common::*;
+use http_common::*;
+use std::process::Stdio;
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------
@@ -34,16 +34,13 @@ fn startup_line_names_the_folder_and_the_url() {
 fn default_folder_is_the_current_directory() {
     let site = Site::new();
     site.write("here.txt", "cwd");
-    let proc = spawn_sockit_with(
-        &["http", "serve", "--port", "0"],
-        SpawnOpts {
-            cwd: Some(site.www.clone()),
-            ..Default::default()
-        },
-    );
+    let mut cmd = std::process::Command::new(sockit_bin());
+    cmd.args(["http", "serve", "--port", "0"])
+        .current_dir(&site.www);
+    let proc = Proc::spawn_with_stdin(cmd, "sockit http serve --port 0", Stdio::null());
     let line = proc
-        .wait_for_line(Pipe::Stderr, "sockit: serving", STARTUP_TIMEOUT)
-        .unwrap_or_else(|| panic!("no startup line: {}", proc.stderr_text()));
+        .wait_for_stderr_line("sockit: serving", STARTUP_TIMEOUT)
+        .unwrap_or_else(|| panic!("no startup line: {}", proc.stderr.text()));
     let port = parse_url_port(&line).unwrap();
     let r = exchange(
         format!("127.0.0.1:{port}").parse().unwrap(),
@@ -54,8 +51,8 @@ fn default_folder_is_the_current_directory() {
 
 #[test]
 fn help_documents_the_defaults() {
-    let out = run_sockit(&["http", "serve", "--help"]);
-    assert!(out.status.success());
+    let out = run_sockit(&["http", "serve", "--help"], b"");
+    assert_eq!(out.code, 0);
     let help = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "8000",
@@ -131,15 +128,15 @@ fn access_log_is_common_log_format_on_stderr() {
     assert_clf(&miss, "GET /missing.txt HTTP/1.1", 404, None);
     // Nothing goes to stdout.
     assert!(
-        srv.proc.stdout_text().is_empty(),
+        srv.proc.stdout.text().is_empty(),
         "stdout: {}",
-        srv.proc.stdout_text()
+        srv.proc.stdout.text()
     );
 }
 
 #[test]
 fn access_log_records_curl_requests_and_ranges() {
-    if !require_cmd("curl") {
+    if !has_cmd("curl") {
         return;
     }
     let site = Site::new();
@@ -323,7 +320,7 @@ fn sigterm_does_not_wait_for_idle_keep_alive_connections() {
 
 /// Runs `sockit ARGS`, which must exit 2 quickly with a short error mentioning `needle`.
 fn assert_usage_error(args: &[&str], needle: &str) {
-    let mut p = spawn_sockit(args);
+    let mut p = Proc::sockit_with_stdin(args, Stdio::null());
     let status = p.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| {
         panic!(
             "`sockit {}` did not exit (it should refuse)",
@@ -336,7 +333,7 @@ fn assert_usage_error(args: &[&str], needle: &str) {
         "`sockit {}`: {status:?}",
         args.join(" ")
     );
-    let err = p.stderr_text();
+    let err = p.stderr.text();
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(
         !lines.is_empty(),
@@ -356,7 +353,7 @@ fn assert_usage_error(args: &[&str], needle: &str) {
         "error does not mention {needle:?}: {err}"
     );
     assert!(!err.contains("panicked"), "{err}");
-    assert!(p.stdout_text().is_empty());
+    assert!(p.stdout.text().is_empty());
 }
 
 #[test]
@@ -412,15 +409,18 @@ fn port_in_use_exits_1() {
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port().to_string();
     let site = Site::new();
-    let mut p = spawn_sockit(&["http", "serve", site.www.to_str().unwrap(), "--port", &port]);
+    let mut p = Proc::sockit_with_stdin(
+        &["http", "serve", site.www.to_str().unwrap(), "--port", &port],
+        Stdio::null(),
+    );
     let status = p
         .wait_exit(Duration::from_secs(10))
         .expect("did not exit on a busy port");
-    assert_eq!(status.code(), Some(1), "{}", p.stderr_text());
+    assert_eq!(status.code(), Some(1), "{}", p.stderr.text());
     assert!(
-        p.stderr_text().to_lowercase().contains("address"),
+        p.stderr.text().to_lowercase().contains("address"),
         "{}",
-        p.stderr_text()
+        p.stderr.text()
     );
 }
 

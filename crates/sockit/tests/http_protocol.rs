@@ -2,10 +2,9 @@
 //! connections, pipelining, `Expect: 100-continue`, request bodies, malformed heads,
 //! protocol versions. Driven by raw sockets, Python's `http.client` and curl.
 
-#[path = "http_common/mod.rs"]
-mod common;
+mod http_common;
 
-use common::*;
+use http_common::*;
 use std::time::Duration;
 
 /// Asserts the headers every response must carry.
@@ -355,7 +354,7 @@ print("sockets", len(socks))
 
 #[test]
 fn curl_reuses_the_connection_for_two_urls() {
-    if !require_cmd("curl") {
+    if !has_cmd("curl") {
         return;
     }
     let site = Site::new();
@@ -374,7 +373,7 @@ fn curl_reuses_the_connection_for_two_urls() {
 
 #[test]
 fn curl_http10_and_chunked_upload() {
-    if !require_cmd("curl") {
+    if !has_cmd("curl") {
         return;
     }
     let site = Site::new();

@@ -5,11 +5,10 @@
 //! Hostile requests go over raw sockets so nothing "helpfully" normalizes them first.
 //! Every site has a secret file in the PARENT of the served folder: it must never come back.
 
-#[path = "http_common/mod.rs"]
-mod common;
+mod http_common;
 
 use base64::Engine as _;
-use common::*;
+use http_common::*;
 use std::time::{Duration, Instant};
 
 /// Asserts a hostile request was refused and leaked nothing.
@@ -146,7 +145,7 @@ fn raw_nul_and_control_bytes_are_refused() {
 
 #[test]
 fn curl_path_as_is_cannot_escape() {
-    if !require_cmd("curl") {
+    if !has_cmd("curl") {
         return;
     }
     let site = Site::new();
@@ -425,7 +424,7 @@ with opener.open(url, timeout=10) as r:
 "#;
     let out = python_ok(script, &[&srv.url("/private.txt")]);
     assert_eq!(out, "without 401\nwith 200 private data\n");
-    if require_cmd("curl") {
+    if has_cmd("curl") {
         let out = curl(&["-s", "-u", "alice:pw", &srv.url("/private.txt")]);
         assert_eq!(out.stdout, b"private data");
         let out = curl(&[
@@ -666,7 +665,7 @@ fn connections_past_max_connections_get_503() {
 
     // Freeing a slot lets the next client in.
     drop(held.pop());
-    let ok = eventually(Duration::from_secs(5), || {
+    let ok = wait_cond(Duration::from_secs(5), || {
         let mut c = srv.connect();
         c.send_lossy(request("GET", "/a.txt", &[]));
         matches!(c.read_response(), Ok(r) if r.status == 200)
@@ -759,7 +758,7 @@ fn cut_put_leaves_no_file_and_no_part() {
         "/up2.bin",
     );
     assert!(
-        eventually(Duration::from_secs(3), || site.ls("") == vec!["keep.txt"]),
+        wait_cond(Duration::from_secs(3), || site.ls("") == vec!["keep.txt"]),
         "leftovers after cut uploads: {:?}",
         site.ls("")
     );
@@ -783,7 +782,7 @@ fn cut_put_keeps_the_old_version() {
         "old version"
     );
     assert!(
-        eventually(Duration::from_secs(3), || site.ls("") == vec!["doc.txt"]),
+        wait_cond(Duration::from_secs(3), || site.ls("") == vec!["doc.txt"]),
         "leftovers: {:?}",
         site.ls("")
     );
@@ -801,7 +800,7 @@ fn cut_multipart_post_leaves_nothing() {
     );
     cut_upload(&srv, &head, &pseudo_random(100_000, 4), "/cut.bin");
     assert!(
-        eventually(Duration::from_secs(3), || site.ls("").is_empty()),
+        wait_cond(Duration::from_secs(3), || site.ls("").is_empty()),
         "leftovers: {:?}",
         site.ls("")
     );

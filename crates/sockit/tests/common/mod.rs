@@ -336,6 +336,17 @@ impl Captured {
         pattern: &str,
         timeout: Duration,
     ) -> Option<String> {
+        self.wait_for_line_where(from, |l| l.contains(pattern), timeout)
+    }
+
+    /// Waits for a complete line after byte offset `from` for which `pred` holds (given the
+    /// line without its newline, ANSI escapes removed) and returns it.
+    pub fn wait_for_line_where(
+        &self,
+        from: usize,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Option<String> {
         let mut found = None;
         self.wait_until(timeout, |d| {
             let d = &d[from.min(d.len())..];
@@ -346,7 +357,7 @@ impl Captured {
             };
             for line in complete.split('\n') {
                 let line = strip_ansi(line.trim_end_matches('\r'));
-                if line.contains(pattern) {
+                if pred(&line) {
                     found = Some(line);
                     return true;
                 }
@@ -384,6 +395,17 @@ pub enum Exit {
     Code(i32),
     /// Killed by this signal.
     Signal(i32),
+}
+
+impl Exit {
+    /// The exit code, or None if the process was killed by a signal (like
+    /// [`ExitStatus::code`]).
+    pub fn code(&self) -> Option<i32> {
+        match *self {
+            Exit::Code(c) => Some(c),
+            Exit::Signal(_) => None,
+        }
+    }
 }
 
 impl From<ExitStatus> for Exit {
@@ -556,6 +578,15 @@ impl Proc {
     /// Whether the child is still running.
     pub fn is_running(&mut self) -> bool {
         self.poll_exit().is_none()
+    }
+
+    /// The exit status if the child has ended, without waiting (beyond letting the reader
+    /// threads collect the last output, so `stdout`/`stderr` are complete once this is Some).
+    pub fn try_exit(&mut self) -> Option<Exit> {
+        let e = self.poll_exit()?;
+        self.stdout.wait_eof(Duration::from_secs(2));
+        self.stderr.wait_eof(Duration::from_secs(2));
+        Some(e)
     }
 
     fn poll_exit(&mut self) -> Option<Exit> {

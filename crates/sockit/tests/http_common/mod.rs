@@ -1,20 +1,23 @@
-//! Helpers shared by the integration tests: run the real `sockit` binary, talk to it
-//! over raw sockets, and drive clients nobody here wrote (curl, Python).
-//!
-//! Nothing in here is specific to one command except [`Server`], a thin layer over
-//! [`spawn_sockit`] for `sockit http serve`. Every process started here is owned by a
-//! guard that kills it by pid when dropped, so a failing test never leaves a server
-//! behind; every socket read has a timeout, so a misbehaving server fails a test
-//! instead of hanging it.
+//! HTTP-specific helpers for the `http_*` integration tests, on top of the shared process
+//! harness in `../common/mod.rs` (re-exported here, so a test file only needs
+//! `mod http_common; use http_common::*;`): raw-socket HTTP clients ([`Conn`],
+//! [`Response`], [`exchange`], [`request`]), clients nobody here wrote ([`curl`],
+//! [`python`]), and [`Server`]/[`Site`] for `sockit http serve`. Processes are common's
+//! [`Proc`]: killed by pid when dropped, so a failing test never leaves a server behind;
+//! every socket read has a timeout, so a misbehaving server fails a test instead of
+//! hanging it.
 
 #![allow(dead_code)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+pub use common::*;
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long to wait for a server to print its startup line.
@@ -22,305 +25,12 @@ pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Read timeout on test sockets: generous, only there so a bug fails instead of hanging.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Path of the `sockit` binary cargo built for these tests.
-pub fn sockit_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_sockit")
-}
-
-// ---------------------------------------------------------------------------
-// Processes
-// ---------------------------------------------------------------------------
-
-/// Everything a child wrote to one of its output pipes so far, kept by a reader thread.
-struct Captured {
-    state: Mutex<(Vec<u8>, bool)>, // (bytes so far, pipe closed)
-    cond: Condvar,
-}
-
-impl Captured {
-    fn new() -> Arc<Self> {
-        Arc::new(Captured {
-            state: Mutex::new((Vec::new(), false)),
-            cond: Condvar::new(),
-        })
-    }
-
-    /// Drains `pipe` until EOF on a background thread. Draining matters: a child
-    /// blocked writing to a full stderr pipe (say, an access log) would stall the test.
-    fn drain(self: &Arc<Self>, mut pipe: impl Read + Send + 'static) {
-        let me = Arc::clone(self);
-        thread::spawn(move || {
-            let mut chunk = [0u8; 8192];
-            loop {
-                match pipe.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        me.state.lock().unwrap().0.extend_from_slice(&chunk[..n]);
-                        me.cond.notify_all();
-                    }
-                }
-            }
-            me.state.lock().unwrap().1 = true;
-            me.cond.notify_all();
-        });
-    }
-
-    /// Waits until the pipe reaches EOF (the child and anything it spawned closed it).
-    fn wait_eof(&self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        let mut guard = self.state.lock().unwrap();
-        while !guard.1 {
-            let now = Instant::now();
-            if now >= deadline {
-                return;
-            }
-            guard = self.cond.wait_timeout(guard, deadline - now).unwrap().0;
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.state.lock().unwrap().0).into_owned()
-    }
-
-    /// Waits for a complete line (ending in `\n`) that satisfies `pred`.
-    fn wait_line(&self, pred: &dyn Fn(&str) -> bool, timeout: Duration) -> Option<String> {
-        let deadline = Instant::now() + timeout;
-        let mut guard = self.state.lock().unwrap();
-        loop {
-            let text = String::from_utf8_lossy(&guard.0);
-            let mut lines: Vec<&str> = text.split('\n').collect();
-            let tail = lines.pop().unwrap_or(""); // unfinished line (or "" after a final \n)
-            for line in lines {
-                let line = line.trim_end_matches('\r');
-                if pred(line) {
-                    return Some(line.to_string());
-                }
-            }
-            if guard.1 {
-                // Pipe closed: an unterminated last line still counts.
-                return if !tail.is_empty() && pred(tail) {
-                    Some(tail.to_string())
-                } else {
-                    None
-                };
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
-            }
-            guard = self.cond.wait_timeout(guard, deadline - now).unwrap().0;
-        }
-    }
-}
-
-/// Which output pipe of a child to look at.
-#[derive(Clone, Copy, Debug)]
-pub enum Pipe {
-    Stdout,
-    Stderr,
-}
-
-/// Options for [`spawn_sockit_with`].
-#[derive(Default, Clone, Debug)]
-pub struct SpawnOpts {
-    /// Give the child a stdin pipe (take it with [`Proc::take_stdin`]); otherwise stdin is null.
-    pub stdin_piped: bool,
-    /// Working directory of the child.
-    pub cwd: Option<PathBuf>,
-    /// Extra environment variables.
-    pub env: Vec<(String, String)>,
-}
-
-/// A running child process, killed by pid when dropped. Its stdout and stderr are
-/// drained continuously into buffers that tests can inspect or wait on.
-pub struct Proc {
-    child: Child,
-    /// Process id, for sending signals.
-    pub pid: u32,
-    stdin: Option<ChildStdin>,
-    out: Arc<Captured>,
-    err: Arc<Captured>,
-    exited: Option<ExitStatus>,
-}
-
-/// Starts `sockit ARGS...` with stdin null.
-pub fn spawn_sockit(args: &[&str]) -> Proc {
-    spawn_sockit_with(args, SpawnOpts::default())
-}
-
-/// Starts `sockit ARGS...` with the given options.
-pub fn spawn_sockit_with(args: &[&str], opts: SpawnOpts) -> Proc {
-    spawn_cmd(sockit_bin(), args, opts)
-}
-
-/// Starts any program with captured stdout/stderr.
-pub fn spawn_cmd(program: &str, args: &[&str], opts: SpawnOpts) -> Proc {
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .stdin(if opts.stdin_piped {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(dir) = &opts.cwd {
-        cmd.current_dir(dir);
-    }
-    for (k, v) in &opts.env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
-    let out = Captured::new();
-    let err = Captured::new();
-    out.drain(child.stdout.take().unwrap());
-    err.drain(child.stderr.take().unwrap());
-    let stdin = child.stdin.take();
-    Proc {
-        pid: child.id(),
-        child,
-        stdin,
-        out,
-        err,
-        exited: None,
-    }
-}
-
-impl Proc {
-    /// Everything written to stdout so far.
-    pub fn stdout_text(&self) -> String {
-        self.out.text()
-    }
-
-    /// Everything written to stderr so far.
-    pub fn stderr_text(&self) -> String {
-        self.err.text()
-    }
-
-    /// Waits until a line of `pipe` contains `needle`; returns that line.
-    pub fn wait_for_line(&self, pipe: Pipe, needle: &str, timeout: Duration) -> Option<String> {
-        self.wait_for(pipe, |l| l.contains(needle), timeout)
-    }
-
-    /// Waits until a line of `pipe` satisfies `pred`; returns that line.
-    pub fn wait_for(
-        &self,
-        pipe: Pipe,
-        pred: impl Fn(&str) -> bool,
-        timeout: Duration,
-    ) -> Option<String> {
-        let cap = match pipe {
-            Pipe::Stdout => &self.out,
-            Pipe::Stderr => &self.err,
-        };
-        cap.wait_line(&pred, timeout)
-    }
-
-    /// Takes the stdin pipe (only with `stdin_piped`); drop it to send EOF.
-    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
-        self.stdin.take()
-    }
-
-    /// Sends a signal to this process (and only to it).
-    pub fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) on the pid of a child we own and have not reaped yet.
-        let rc = unsafe { libc::kill(self.pid as libc::pid_t, sig) };
-        assert_eq!(
-            rc,
-            0,
-            "kill({}, {sig}) failed: {}",
-            self.pid,
-            io::Error::last_os_error()
-        );
-    }
-
-    /// Exit status if the process has ended, without waiting (beyond letting the reader
-    /// threads collect the last output, so `stderr_text` is complete once this returns Some).
-    pub fn try_exit(&mut self) -> Option<ExitStatus> {
-        if self.exited.is_none() {
-            self.exited = self.child.try_wait().ok().flatten();
-            if self.exited.is_some() {
-                self.out.wait_eof(Duration::from_secs(2));
-                self.err.wait_eof(Duration::from_secs(2));
-            }
-        }
-        self.exited
-    }
-
-    /// Waits up to `timeout` for the process to exit.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(st) = self.try_exit() {
-                return Some(st);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Kills the process (SIGKILL by pid) and reaps it.
-    pub fn kill(&mut self) {
-        if self.try_exit().is_none() {
-            let _ = self.child.kill();
-            self.exited = self.child.wait().ok();
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Runs `sockit ARGS...` to completion (stdin null) and returns its output.
-pub fn run_sockit(args: &[&str]) -> Output {
-    Command::new(sockit_bin())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run sockit")
-}
-
 // ---------------------------------------------------------------------------
 // External tools
 // ---------------------------------------------------------------------------
 
-/// Whether `name` is an executable on PATH.
-pub fn has_cmd(name: &str) -> bool {
-    if name.contains('/') {
-        return Path::new(name).is_file();
-    }
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
-        .unwrap_or(false)
-}
-
-/// Returns true if `name` is available; otherwise prints `SKIP: <reason>` and returns false.
-///
-/// Use as `if !require_cmd("curl") { return; }`.
-pub fn require_cmd(name: &str) -> bool {
-    if has_cmd(name) {
-        true
-    } else {
-        skip(&format!("{name} is not installed (.ci/run installs it)"));
-        false
-    }
-}
-
-/// Prints the standard skip line.
-pub fn skip(reason: &str) {
-    println!("SKIP: {reason}");
-    eprintln!("SKIP: {reason}");
-}
-
 /// Runs `python3 -c SCRIPT ARGS...` and returns its output (no check of the status).
-pub fn python(script: &str, args: &[&str]) -> Output {
+pub fn python(script: &str, args: &[&str]) -> std::process::Output {
     Command::new("python3")
         .arg("-c")
         .arg(script)
@@ -344,7 +54,7 @@ pub fn python_ok(script: &str, args: &[&str]) -> String {
 }
 
 /// Runs `curl ARGS...` with a global time limit; returns its output.
-pub fn curl(args: &[&str]) -> Output {
+pub fn curl(args: &[&str]) -> std::process::Output {
     Command::new("curl")
         .args(["--max-time", "20"])
         .args(args)
@@ -705,9 +415,9 @@ impl Server {
 
     /// Starts `sockit ARGS...` (a full `http serve` command line) and waits for the startup line.
     pub fn start_args(args: &[&str], root: &Path) -> Server {
-        let proc = spawn_sockit(args);
-        let line = proc.wait_for(
-            Pipe::Stderr,
+        let proc = Proc::sockit_with_stdin(args, Stdio::null());
+        let line = proc.stderr.wait_for_line_where(
+            0,
             |l| l.contains("sockit: serving ") && l.contains("http://"),
             STARTUP_TIMEOUT,
         );
@@ -717,7 +427,7 @@ impl Server {
                 "no startup line from `sockit {}` within {:?}; stderr:\n{}",
                 args.join(" "),
                 STARTUP_TIMEOUT,
-                proc.stderr_text()
+                proc.stderr.text()
             ),
         };
         let port = parse_url_port(&line)
@@ -753,12 +463,12 @@ impl Server {
 
     /// Everything the server wrote to stderr so far (startup line, access log).
     pub fn stderr(&self) -> String {
-        self.proc.stderr_text()
+        self.proc.stderr.text()
     }
 
     /// Waits for a stderr line containing `needle` (e.g. an access-log line).
     pub fn wait_log(&self, needle: &str, timeout: Duration) -> Option<String> {
-        self.proc.wait_for_line(Pipe::Stderr, needle, timeout)
+        self.proc.wait_for_stderr_line(needle, timeout)
     }
 }
 
@@ -858,18 +568,4 @@ pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
 /// Whether `hay` contains `needle`.
 pub fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Polls `cond` every 20 ms until it holds or `timeout` passes.
-pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
 }
