@@ -191,6 +191,24 @@ pub enum FrameError {
     Io(#[from] std::io::Error),
 }
 
+/// Completes a length-prefixed frame whose header has been consumed: `pending` holds the
+/// announced length while the body is still arriving. Returns the body once all `len`
+/// bytes are buffered; until then it reserves room for the rest (bounded by the codec's
+/// maximum, checked before `pending` was set) and keeps the length for the next call.
+fn take_body(
+    pending: &mut Option<usize>,
+    len: usize,
+    src: &mut bytes::BytesMut,
+) -> Option<bytes::Bytes> {
+    if src.len() < len {
+        src.reserve(len - src.len());
+        *pending = Some(len);
+        return None;
+    }
+    *pending = None;
+    Some(src.split_to(len).freeze())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use pystruct::{Struct, Value};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::{FrameError, Framing};
+use super::{take_body, FrameError, Framing};
 
 /// A validated header format: exactly one integer field (pad bytes allowed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,17 +134,10 @@ impl Decoder for StructHeaderCodec {
                 }
                 let _ = src.split_to(size);
                 // `len <= max`, a usize.
-                let len = len as usize;
-                self.pending = Some(len);
-                len
+                len as usize
             }
         };
-        if src.len() < len {
-            src.reserve(len - src.len());
-            return Ok(None);
-        }
-        self.pending = None;
-        Ok(Some(src.split_to(len).freeze()))
+        Ok(take_body(&mut self.pending, len, src))
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {

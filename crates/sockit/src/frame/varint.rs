@@ -7,7 +7,7 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::{FrameError, Framing};
+use super::{take_body, FrameError, Framing};
 
 /// The longest valid varint for a `u64`.
 pub const MAX_VARINT_LEN: usize = 10;
@@ -81,16 +81,10 @@ impl Decoder for VarintCodec {
                 }
                 let len = len as usize;
                 src.advance(used);
-                self.pending = Some(len);
                 len
             }
         };
-        if src.len() < len {
-            src.reserve(len - src.len());
-            return Ok(None);
-        }
-        self.pending = None;
-        Ok(Some(src.split_to(len).freeze()))
+        Ok(take_body(&mut self.pending, len, src))
     }
 }
 
