@@ -89,27 +89,8 @@ impl Default for ServeConfig {
 /// Suffixes are binary (K = 1024). Used for `--max-upload`, so a typo must be an error,
 /// not a silently huge or zero limit.
 pub fn parse_size(text: &str) -> Result<u64, UsageError> {
-    let bad = || {
-        UsageError::new(format!(
-            "invalid size {text:?}: use bytes or a number with K, M, G or T (e.g. 10M, 1G)"
-        ))
-    };
-    let t = text.trim();
-    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    if digits_end == 0 {
-        return Err(bad());
-    }
-    let number: u64 = t[..digits_end].parse().map_err(|_| bad())?;
-    let suffix = t[digits_end..].trim().to_ascii_lowercase();
-    let shift = match suffix.as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => return Err(bad()),
-    };
-    number.checked_mul(1u64 << shift).ok_or_else(bad)
+    crate::net::values::parse_byte_count(text)
+        .map_err(|why| UsageError::new(format!("--max-upload: {why}")))
 }
 
 /// Checks a `--header 'Name: value'` argument and splits it.

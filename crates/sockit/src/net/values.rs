@@ -4,33 +4,41 @@
 use std::time::Duration;
 
 /// Parses a byte count with an optional binary suffix: `K`/`KiB` (1024), `M`/`MiB`,
-/// `G`/`GiB`. Zero and negative numbers are refused: every size option needs at least 1.
-pub fn parse_size(text: &str) -> Result<usize, String> {
+/// `G`/`GiB`, `T`/`TiB` (`KB` etc. are read as binary too). Zero is allowed; callers that
+/// need at least one byte use [`parse_size`].
+pub fn parse_byte_count(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, suffix) = t.split_at(digits_end);
     if number.is_empty() {
         return Err(format!(
-            "'{text}' is not a size in bytes (expected a positive number, e.g. 65536 or 64K)"
+            "'{text}' is not a size in bytes (expected a number, e.g. 65536 or 64K)"
         ));
     }
-    let multiplier: u64 = match suffix.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
+    let shift = match suffix.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
         _ => {
             return Err(format!(
-                "'{text}' is not a size in bytes (suffixes: K, M, G)"
+                "'{text}' is not a size in bytes (suffixes: K, M, G, T)"
             ))
         }
     };
-    let value = number
+    number
         .parse::<u64>()
         .ok()
-        .and_then(|n| n.checked_mul(multiplier))
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| format!("'{text}' is too large"))?;
+        .and_then(|n| n.checked_mul(1u64 << shift))
+        .ok_or_else(|| format!("'{text}' is too large"))
+}
+
+/// Parses a byte count as [`parse_byte_count`] does, for sizes that live in memory
+/// (`usize`) and need at least one byte: buffers, frame limits.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let value =
+        usize::try_from(parse_byte_count(text)?).map_err(|_| format!("'{text}' is too large"))?;
     if value == 0 {
         return Err("must be at least 1 byte".to_string());
     }
