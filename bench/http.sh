@@ -20,8 +20,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVERS=${SERVERS:-"sockit nginx lighttpd"}
+SERVERS=${SERVERS:-"sockit nginx lighttpd floor"}
 DURATION=${DURATION:-10}
+RUNS=${RUNS:-3}
 IDLE=${IDLE:-10000}
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -32,7 +33,7 @@ for s in $SERVERS; do
   case $s in
     nginx) need nginx nginx ;;
     lighttpd) need lighttpd lighttpd ;;
-    sockit) ;;
+    sockit | floor) ;;
     *) echo "bench: unknown server $s" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +49,12 @@ if [[ " $SERVERS " == *" sockit "* ]]; then
   echo "== building sockit (release)"
   cargo build --release -q -p sockit
 fi
+if [[ " $SERVERS " == *" floor "* ]]; then
+  echo "== building the floor (release example http_floor)"
+  cargo build --release -q -p sockit --example http_floor
+fi
 SOCKIT=$PWD/target/release/sockit
+FLOOR=$PWD/target/release/examples/http_floor
 
 WORK=$(mktemp -d /tmp/sockit-bench.XXXXXX)
 chmod 755 "$WORK" # nginx workers drop to an unprivileged user and must read the files
@@ -108,6 +114,11 @@ start_sockit() {
   local port=$1
   "$SOCKIT" http serve "$WWW" --bind 127.0.0.1 --port "$port" --quiet \
     --max-connections $((IDLE + 1000)) 2>"$WORK/sockit.err" &
+  PID=$!
+}
+
+start_floor() {
+  "$FLOOR" "$1" 2>"$WORK/floor.err" &
   PID=$!
 }
 
@@ -229,39 +240,104 @@ while True:
     time.sleep(3600)
 '
 
-declare -A R
-bench_one() {
-  local name=$1 port pid t0 t1 res
-  port=$(free_port)
-  "start_$name" "$port"
+# perf stat over one wrk run: "syscalls context_switches" of the server's processes, or
+# "- -" where perf (or its tracepoints) is not available.
+PERF_OK=
+if command -v perf >/dev/null 2>&1 &&
+  perf stat -x, -e raw_syscalls:sys_enter,context-switches -o /dev/null -- true >/dev/null 2>&1; then
+  PERF_OK=1
+fi
+perf_start() { # pid outfile -> sets PERF_PID
+  PERF_PID=
+  [ -n "$PERF_OK" ] || return 0
+  local pids
+  pids=$(procs_of "$1" | paste -sd, -)
+  perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$pids" -o "$2" &
+  PERF_PID=$!
+  sleep 0.2
+}
+perf_stop() { # outfile -> sets PERF_RESULT to "syscalls cs" (not in a subshell: it waits)
+  PERF_RESULT="- -"
+  [ -n "$PERF_PID" ] || return 0
+  kill -INT "$PERF_PID" 2>/dev/null || true
+  wait "$PERF_PID" 2>/dev/null || true
+  PERF_RESULT=$(awk -F, '$3 ~ /raw_syscalls/ {s=$1} $3 ~ /context-switches/ {c=$1} END {print (s==""?"-":s), (c==""?"-":c)}' "$1")
+}
+
+median() { # values... -> their median, or n/a (ignores "-" and "n/a")
+  python3 -c '
+import statistics, sys
+v = [float(x) for x in sys.argv[1:] if x not in ("-", "n/a")]
+print(f"{statistics.median(v):.6g}" if v else "n/a")' "$@"
+}
+
+declare -A R # name.metric -> space-separated values, one per round
+
+start_and_wait() { # name -> PID, PORT
+  PORT=$(free_port)
+  "start_$1" "$PORT"
+  PIDS+=("$PID")
+  wait_port "$PORT"
+}
+
+stop_server() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# One round for one server: measurements 1-3 (floor: 1 only).
+round_one() {
+  local name=$1 round=$2 pid t0 t1 res n secs bps rps errs sc
+  start_and_wait "$name"
   pid=$PID
-  PIDS+=("$pid")
-  wait_port "$port"
-  echo "== $name (pid $pid, port $port)"
-  local url1k="http://127.0.0.1:$port/1k.bin" url100m="http://127.0.0.1:$port/100m.bin"
+  local url1k="http://127.0.0.1:$PORT/1k.bin" url100m="http://127.0.0.1:$PORT/100m.bin"
   wrk -t2 -c32 -d2s "$url1k" >/dev/null 2>&1 # warm-up (caches, open_file_cache)
 
   t0=$(cpu_ticks "$pid")
+  perf_start "$pid" "$WORK/perf.$name.$round"
   res=$(run_wrk -t2 -c32 -d"${DURATION}s" --timeout 10s "$url1k")
+  perf_stop "$WORK/perf.$name.$round"
+  sc=$PERF_RESULT
   t1=$(cpu_ticks "$pid")
   read -r n _ _ rps errs <<<"$res"
-  R[$name.rps]=$rps
-  R[$name.err1k]=$errs
-  R[$name.us_per_req]=$(python3 -c "print(f'{($t1-$t0)/$CLK_TCK/$n*1e6:.1f}')")
-  echo "   1 KiB: $rps req/s, errors $errs, CPU $(python3 -c "print(f'{($t1-$t0)/$CLK_TCK:.2f}')") s"
+  local us sys cs
+  us=$(python3 -c "print(f'{($t1-$t0)/$CLK_TCK/$n*1e6:.2f}')")
+  read -r sys cs <<<"$sc"
+  sys=$(python3 -c "s='$sys'; print(f'{int(s)/$n:.2f}' if s != '-' else '-')")
+  cs=$(python3 -c "s='$cs'; print(f'{int(s)/$n:.3f}' if s != '-' else '-')")
+  R[$name.rps]+="$rps "
+  R[$name.us_per_req]+="$us "
+  R[$name.sys_per_req]+="$sys "
+  R[$name.cs_per_req]+="$cs "
+  R[$name.err]+="$errs "
+  echo "   round $round $name: 1 KiB $rps req/s, $us µs CPU/req, $sys syscalls/req, $cs switches/req, errors $errs"
 
-  t0=$(cpu_ticks "$pid")
-  res=$(run_wrk -t2 -c4 -d"${DURATION}s" --timeout 30s "$url100m")
-  t1=$(cpu_ticks "$pid")
-  read -r n secs bps _ errs <<<"$res"
-  R[$name.gibps]=$(python3 -c "print(f'{$bps/2**30:.2f}')")
-  R[$name.err100m]=$errs
-  R[$name.cpu_per_gib]=$(python3 -c "b=$bps*$secs/2**30; print(f'{($t1-$t0)/$CLK_TCK/b:.3f}' if b else 'n/a')")
-  echo "   100 MiB: ${R[$name.gibps]} GiB/s, errors $errs, CPU s/GiB ${R[$name.cpu_per_gib]}"
+  if [ "$name" != floor ]; then
+    t0=$(cpu_ticks "$pid")
+    res=$(run_wrk -t2 -c4 -d"${DURATION}s" --timeout 30s "$url100m")
+    t1=$(cpu_ticks "$pid")
+    read -r n secs bps _ errs <<<"$res"
+    local gibps cpg
+    gibps=$(python3 -c "print(f'{$bps/2**30:.3f}')")
+    cpg=$(python3 -c "b=$bps*$secs/2**30; print(f'{($t1-$t0)/$CLK_TCK/b:.3f}' if b else 'n/a')")
+    R[$name.gibps]+="$gibps "
+    R[$name.cpu_per_gib]+="$cpg "
+    R[$name.err]+="$errs "
+    echo "   round $round $name: 100 MiB $gibps GiB/s, $cpg CPU s/GiB, errors $errs"
+  fi
+  stop_server "$pid"
+}
 
+# Measurement 4, once per server.
+idle_one() {
+  local name=$1 pid res rps errs
+  start_and_wait "$name"
+  pid=$PID
+  local url1k="http://127.0.0.1:$PORT/1k.bin"
+  wrk -t2 -c32 -d2s "$url1k" >/dev/null 2>&1
   R[$name.rss0]=$(rss_kib "$pid")
   local ready=$WORK/idle.$name
-  python3 -c "$IDLE_PY" "$port" "$IDLE" "$ready" &
+  python3 -c "$IDLE_PY" "$PORT" "$IDLE" "$ready" &
   local holder=$!
   local i
   for i in $(seq 1 900); do [ -s "$ready" ] && break; sleep 0.1; done
@@ -270,40 +346,54 @@ bench_one() {
   res=$(run_wrk -t2 -c32 -d"${DURATION}s" --timeout 10s "$url1k")
   read -r _ _ _ rps errs <<<"$res"
   R[$name.rps_idle]=$rps
-  R[$name.err_idle]=$errs
-  R[$name.rss2]=$(rss_kib "$pid")
-  echo "   idle x$IDLE: ${R[$name.idle]}, RSS ${R[$name.rss0]} -> ${R[$name.rss1]} KiB, 1 KiB while held: $rps req/s, errors $errs"
+  R[$name.err]+="$errs "
+  echo "   idle x$IDLE $name: ${R[$name.idle]}, RSS ${R[$name.rss0]} -> ${R[$name.rss1]} KiB, 1 KiB while held: $rps req/s, errors $errs"
   kill "$holder"; wait "$holder" 2>/dev/null || true
-
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  stop_server "$pid"
 }
 
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), kernel $(uname -r)"
 echo "   wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'); nginx $(nginx -v 2>&1 | sed 's/.*\///'); $(lighttpd -v 2>/dev/null | head -1 | awk '{print $1}'); $("$SOCKIT" --version 2>/dev/null || echo sockit ?)"
-echo "   DURATION=${DURATION}s IDLE=$IDLE; load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
-for s in $SERVERS; do bench_one "$s"; done
+echo "   DURATION=${DURATION}s RUNS=$RUNS IDLE=$IDLE perf=${PERF_OK:-no}; load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
+for round in $(seq 1 "$RUNS"); do
+  # Rotate who goes first, so no server always runs right after the 100 MiB test of another.
+  order=($SERVERS)
+  shift_by=$(( (round - 1) % ${#order[@]} ))
+  order=("${order[@]:$shift_by}" "${order[@]:0:$shift_by}")
+  for s in "${order[@]}"; do round_one "$s" "$round"; done
+done
+for s in $SERVERS; do [ "$s" = floor ] || idle_one "$s"; done
+echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+med() { median ${R[$1]:-n/a}; }
+errsum() { local t=0 e; for e in ${R[$1.err]:-}; do t=$((t + e)); done; echo "$t"; }
 
 echo
-printf '%-9s %12s %10s %10s %12s %9s %14s %14s %12s %s\n' \
-  server "1KiB req/s" "µs CPU/req" "GiB/s" "CPU s/GiB" "RSS KiB" "RSS +idle KiB" "req/s +idle" "wrk errors" "idle conns"
+echo "Medians over $RUNS rounds (each round's figures above):"
+printf '%-9s %12s %10s %12s %10s %10s %12s %9s %14s %14s %10s %s\n' \
+  server "1KiB req/s" "µs CPU/req" "syscalls/req" "cs/req" "GiB/s" "CPU s/GiB" "RSS KiB" "RSS +idle KiB" "req/s +idle" "wrk errors" "idle conns"
 for s in $SERVERS; do
-  printf '%-9s %12s %10s %10s %12s %9s %14s %14s %12s %s\n' "$s" \
-    "${R[$s.rps]}" "${R[$s.us_per_req]}" "${R[$s.gibps]}" "${R[$s.cpu_per_gib]}" "${R[$s.rss0]}" \
-    "${R[$s.rss1]}" "${R[$s.rps_idle]}" "${R[$s.err1k]}/${R[$s.err100m]}/${R[$s.err_idle]}" "${R[$s.idle]}"
+  printf '%-9s %12s %10s %12s %10s %10s %12s %9s %14s %14s %10s %s\n' "$s" \
+    "$(med "$s.rps")" "$(med "$s.us_per_req")" "$(med "$s.sys_per_req")" "$(med "$s.cs_per_req")" \
+    "$(med "$s.gibps")" "$(med "$s.cpu_per_gib")" "${R[$s.rss0]:--}" "${R[$s.rss1]:--}" \
+    "${R[$s.rps_idle]:--}" "$(errsum "$s")" "${R[$s.idle]:--}"
 done
 
 if [[ " $SERVERS " == *" sockit "* ]]; then
   echo
-  for other in nginx lighttpd; do
+  for other in nginx lighttpd floor; do
     [[ " $SERVERS " == *" $other "* ]] || continue
-    python3 - "$other" "${R[sockit.rps]}" "${R[$other.rps]}" "${R[sockit.us_per_req]}" "${R[$other.us_per_req]}" \
-      "${R[sockit.gibps]}" "${R[$other.gibps]}" "${R[sockit.rss1]}" "${R[$other.rss1]}" <<'PY'
+    python3 - "$other" "$(med sockit.rps)" "$(med $other.rps)" "$(med sockit.us_per_req)" "$(med $other.us_per_req)" \
+      "$(med sockit.gibps)" "$(med $other.gibps)" "${R[sockit.rss1]:-0}" "${R[$other.rss1]:-0}" <<'PY'
 import sys
 o = sys.argv[1]
-a = [float(x) for x in sys.argv[2:]]
-r = lambda x, y: f"{x / y:.2f}x" if y else "n/a"
+def f(x):
+    try: return float(x)
+    except ValueError: return 0.0
+a = [f(x) for x in sys.argv[2:]]
+r = lambda x, y: f"{x / y:.2f}x" if x and y else "n/a"
 print(f"sockit vs {o}: req/s {r(a[0], a[1])}, CPU/req {r(a[2], a[3])}, GiB/s {r(a[4], a[5])}, RSS with idle conns {r(a[6], a[7])}")
 PY
   done
 fi
-echo "(wrk errors: 1KiB run / 100MiB run / 1KiB run with the idle connections held)"
+echo "(ratios are of the medians; wrk errors: all runs of that server added up)"
