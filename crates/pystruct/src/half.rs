@@ -5,6 +5,88 @@
 //! converted by hand the way x86-64's `cvtsd2ss`/`cvtss2sd` (what CPython's C casts compile
 //! to) do: keep the sign, set the quiet bit, keep the top payload bits.
 
+/// An IEEE 754 half-precision float, stored as its 16 bits: the Rust type of an `e` field
+/// in a typed record ([`Struct::typed`](crate::Struct::typed)).
+///
+/// Rust has no stable half float, and `f32` cannot stand for `e` byte for byte (packing
+/// an `f32` into a half rounds and can overflow), so `F16` holds the exact bits. The
+/// conversions are CPython's: [`F16::to_f64`] is what `struct.unpack('e', ...)` returns
+/// and [`F16::from_f64`] rounds half to even exactly as `struct.pack('e', x)` does, with
+/// the same overflow error.
+///
+/// ```
+/// use pystruct::F16;
+/// let h = F16::from_f64(2.5)?;
+/// assert_eq!(h.to_bits(), 0x4100);
+/// assert_eq!(h.to_f64(), 2.5);
+/// assert_eq!(F16::from_f64(65504.0)?.to_f32(), 65504.0);
+/// assert!(F16::from_f64(65520.0).is_err()); // OverflowError in CPython
+/// # Ok::<(), pystruct::Error>(())
+/// ```
+///
+/// Equality compares the bits: `-0.0` and `0.0` differ, a NaN equals itself.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct F16(u16);
+
+impl F16 {
+    /// The half with these bits.
+    pub const fn from_bits(bits: u16) -> F16 {
+        F16(bits)
+    }
+
+    /// The bits, as an `e` field stores them (in the record's byte order).
+    pub const fn to_bits(self) -> u16 {
+        self.0
+    }
+
+    /// The value as a double, exactly (every half is a double); a NaN becomes the quiet
+    /// NaN with its sign, as CPython's `struct.unpack` gives it.
+    pub fn to_f64(self) -> f64 {
+        f16_bits_to_f64(self.0)
+    }
+
+    /// The value as an `f32`, exactly (every half is an `f32`); a NaN becomes the quiet
+    /// NaN with its sign.
+    pub fn to_f32(self) -> f32 {
+        f64_to_f32(self.to_f64())
+    }
+
+    /// Rounds a double to the nearest half (ties to even), as CPython's `struct.pack('e',
+    /// x)`: magnitudes from 65520 up are [`Error::FloatTooLarge`](crate::Error::FloatTooLarge)
+    /// (CPython's `OverflowError`), infinities stay infinite, a NaN becomes the quiet NaN
+    /// with its sign.
+    pub fn from_f64(x: f64) -> crate::Result<F16> {
+        f64_to_f16_bits(x)
+            .map(F16)
+            .map_err(|Overflow| crate::Error::FloatTooLarge { format: b'e' })
+    }
+
+    /// [`F16::from_f64`] of the `f32` (widened exactly, so rounded only once).
+    pub fn from_f32(x: f32) -> crate::Result<F16> {
+        F16::from_f64(f32_to_f64(x))
+    }
+}
+
+impl std::fmt::Debug for F16 {
+    /// `F16(2.5)`: the value, not the bits.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "F16({:?})", self.to_f64())
+    }
+}
+
+impl From<F16> for f64 {
+    fn from(h: F16) -> f64 {
+        h.to_f64()
+    }
+}
+
+impl From<F16> for f32 {
+    fn from(h: F16) -> f32 {
+        h.to_f32()
+    }
+}
+
 /// Why a float could not be packed: it is finite but too large for the field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Overflow;

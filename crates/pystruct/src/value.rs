@@ -104,7 +104,7 @@ impl<'a> ValueRef<'a> {
 }
 
 /// Anything that can be packed as one value: [`Value`], [`ValueRef`], Rust integers,
-/// `bool`, `f32`/`f64`, and byte strings (`&[u8]`, `Vec<u8>`, `[u8; N]`).
+/// `bool`, `f32`/`f64`, [`F16`](crate::F16), and byte strings (`&[u8]`, `Vec<u8>`, `[u8; N]`).
 ///
 /// This is what lets `pack` take `&[Value]`, `&[ValueRef]` or `&[u32]` alike without
 /// converting (and so without allocating).
@@ -162,6 +162,18 @@ impl AsValueRef for f64 {
 impl AsValueRef for f32 {
     fn as_value_ref(&self) -> ValueRef<'_> {
         ValueRef::Float(crate::half::f32_to_f64(*self))
+    }
+}
+
+impl AsValueRef for crate::F16 {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::Float(self.to_f64())
+    }
+}
+
+impl From<crate::F16> for Value {
+    fn from(v: crate::F16) -> Value {
+        Value::Float(v.to_f64())
     }
 }
 
