@@ -122,6 +122,7 @@ impl Struct {
     /// Packs values into `buf` at `offset`, without allocating.
     ///
     /// Only the record's bytes `buf[offset..offset + size]` change; pad bytes are zeroed.
+    #[inline]
     pub fn pack_into<V: AsValueRef>(
         &self,
         buf: &mut [u8],

@@ -101,10 +101,33 @@ pub(crate) struct Overflow;
 /// shifted, and rounding is an integer comparison of the bits shifted out. A carry out
 /// of the mantissa moves into the exponent by itself, as in CPython's arithmetic.
 ///
-/// Out of line (like [`f16_bits_to_f64`]): `e` is rare, and inlined, its constants would
-/// be loaded into registers ahead of every record's loop, `e` field or not.
-#[inline(never)]
+/// Normal halves (the usual values) are rounded inline, on the bits; the rest (zero,
+/// subnormal halves, infinities, NaN, overflow) out of line.
+#[inline(always)]
 pub(crate) fn f64_to_f16_bits(x: f64) -> Result<u16, Overflow> {
+    let bits = x.to_bits();
+    let abs = bits & 0x7fff_ffff_ffff_ffff;
+    // 2**-14 <= |x| < 2**16: the half's exponent is the double's, rebiased.
+    const MIN: u64 = (1023 - 14) << 52;
+    const END: u64 = (1023 + 16) << 52;
+    if abs.wrapping_sub(MIN) < END - MIN {
+        // Round half to even on the 42 bits dropped: adding 2**41 - 1 plus the kept
+        // lowest bit carries into the kept bits exactly when rounding up; a carry out of
+        // the mantissa moves into the exponent, as in CPython's arithmetic.
+        let rounded = abs + ((1 << 41) - 1) + ((abs >> 42) & 1);
+        let h = (rounded >> 42) - ((1023 - 15) << 10);
+        if h >= 0x7c00 {
+            return Err(Overflow);
+        }
+        return Ok(((bits >> 48) as u16 & 0x8000) | h as u16);
+    }
+    f64_to_f16_bits_rest(x)
+}
+
+/// [`f64_to_f16_bits`] outside the normal halves. Out of line: inlined, its constants
+/// would be loaded into registers ahead of every record's loop, `e` field or not.
+#[inline(never)]
+fn f64_to_f16_bits_rest(x: f64) -> Result<u16, Overflow> {
     let bits = x.to_bits();
     let sign = ((bits >> 48) & 0x8000) as u16;
     let abs = bits & 0x7fff_ffff_ffff_ffff;
@@ -151,8 +174,22 @@ pub(crate) fn f64_to_f16_bits(x: f64) -> Result<u16, Overflow> {
 /// Unpacks half-precision bits into a double (exact, like CPython's `PyFloat_Unpack2`).
 ///
 /// NaN payloads are not kept: every half NaN becomes the default quiet NaN with its sign.
-#[inline(never)]
+///
+/// Normal halves are converted inline, on the bits; the rest out of line.
+#[inline(always)]
 pub(crate) fn f16_bits_to_f64(h: u16) -> f64 {
+    let e = (h >> 10) & 0x1f;
+    if e != 0 && e != 0x1f {
+        let sign = u64::from(h & 0x8000) << 48;
+        return f64::from_bits(sign | ((u64::from(h & 0x7fff) + ((1023 - 15) << 10)) << 42));
+    }
+    f16_bits_to_f64_rest(h)
+}
+
+/// [`f16_bits_to_f64`] of zeros, subnormals, infinities and NaNs (and, in the tests, of
+/// every half, as the reference for the inline path).
+#[inline(never)]
+fn f16_bits_to_f64_rest(h: u16) -> f64 {
     let negative = h & 0x8000 != 0;
     let e = i32::from((h >> 10) & 0x1f);
     let f = f64::from(h & 0x3ff);
@@ -329,6 +366,17 @@ mod tests {
         assert_eq!(f64_to_f16_bits(-f64::NAN), Ok(0xfe00));
         assert_eq!(f64_to_f16_bits(5e-324), Ok(0));
         assert_eq!(f64_to_f16_bits(1.0), Ok(0x3c00));
+    }
+
+    #[test]
+    fn half_unpacking_inline_path_matches_the_arithmetic() {
+        for h in 0..=u16::MAX {
+            let (a, b) = (f16_bits_to_f64(h), f16_bits_to_f64_rest(h));
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{h:#06x}"
+            );
+        }
     }
 
     #[test]

@@ -46,6 +46,7 @@ mod error;
 mod format;
 mod half;
 pub mod literal;
+mod ops;
 mod pack;
 mod record;
 pub mod repr;

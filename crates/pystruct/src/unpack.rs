@@ -5,6 +5,7 @@
 
 use crate::format::{Code, Kind, Layout};
 use crate::half;
+use crate::ops::OpCode;
 use crate::value::{Value, ValueRef};
 
 /// Decodes item `j` of `code` from `rec` (the whole record).
@@ -107,72 +108,73 @@ pub(crate) fn fill(layout: &Layout, rec: &[u8], out: &mut Vec<Value>) {
 }
 
 /// Calls `f` with every value of the record `rec` (exactly `layout.size` bytes), in order.
-#[inline(always)]
-pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], f: impl Sink<'a>) {
-    if layout.mode.is_big_endian() {
-        for_each_in::<true>(layout, rec, f)
-    } else {
-        for_each_in::<false>(layout, rec, f)
-    }
-}
-
-/// [`for_each`] with the byte order fixed, so the per-value code has no branch on it.
 ///
-/// One dispatch per code (a run of one format character): a code of one value is one
-/// load, a longer run a loop over fixed-size chunks of the record, without per-value
+/// One dispatch per op (a run of one format character, its byte order folded into the
+/// op code): a run is a loop over fixed-size chunks of the record, without per-value
 /// offset arithmetic or bounds checks.
 #[inline(always)]
-fn for_each_in<'a, const BIG: bool>(layout: &Layout, rec: &'a [u8], mut f: impl Sink<'a>) {
-    for code in &layout.codes {
+pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], mut f: impl Sink<'a>) {
+    for op in layout.field_ops() {
         // Always inside the record: offsets come from the layout.
-        let Some(src) = rec.get(code.offset..code.end) else {
+        let Some(src) = rec.get(op.offset..op.end) else {
             continue;
         };
         macro_rules! num {
-            ($t:ty, |$x:ident| $value:expr) => {{
+            ($t:ty, $from:ident, |$x:ident| $value:expr) => {{
                 const N: usize = std::mem::size_of::<$t>();
-                let get = |raw: [u8; N]| {
-                    if BIG {
-                        <$t>::from_be_bytes(raw)
-                    } else {
-                        <$t>::from_le_bytes(raw)
-                    }
-                };
-                if code.count == 1 {
-                    if let Some(raw) = src.first_chunk::<N>() {
-                        let $x = get(*raw);
-                        f.put($value);
-                    }
-                } else {
-                    for raw in src.chunks_exact(N) {
-                        let $x = get(raw.try_into().unwrap_or([0; N]));
+                for raw in src.chunks_exact(N) {
+                    if let Ok(raw) = <[u8; N]>::try_from(raw) {
+                        let $x = <$t>::$from(raw);
                         f.put($value);
                     }
                 }
             }};
         }
-        match code.kind {
-            Kind::I8 => num!(i8, |x| ValueRef::Int(i128::from(x))),
-            Kind::U8 => num!(u8, |x| ValueRef::Int(i128::from(x))),
-            Kind::I16 => num!(i16, |x| ValueRef::Int(i128::from(x))),
-            Kind::U16 => num!(u16, |x| ValueRef::Int(i128::from(x))),
-            Kind::I32 => num!(i32, |x| ValueRef::Int(i128::from(x))),
-            Kind::U32 => num!(u32, |x| ValueRef::Int(i128::from(x))),
-            Kind::I64 => num!(i64, |x| ValueRef::Int(i128::from(x))),
-            Kind::U64 | Kind::Ptr => num!(u64, |x| ValueRef::Int(i128::from(x))),
-            Kind::Bool => num!(u8, |x| ValueRef::Bool(x != 0)),
-            Kind::F16 => num!(u16, |x| ValueRef::Float(half::f16_bits_to_f64(x))),
-            Kind::F32 => num!(u32, |x| ValueRef::Float(half::f32_to_f64(f32::from_bits(
-                x
-            )))),
-            Kind::F64 => num!(u64, |x| ValueRef::Float(f64::from_bits(x))),
-            Kind::Char => {
+        macro_rules! int {
+            ($t:ty, $from:ident) => {
+                num!($t, $from, |x| ValueRef::Int(i128::from(x)))
+            };
+        }
+        match op.code {
+            OpCode::ZeroSmall | OpCode::ZeroGap => {}
+            OpCode::I8 => int!(i8, from_le_bytes),
+            OpCode::U8 => int!(u8, from_le_bytes),
+            OpCode::I16Le => int!(i16, from_le_bytes),
+            OpCode::I16Be => int!(i16, from_be_bytes),
+            OpCode::U16Le => int!(u16, from_le_bytes),
+            OpCode::U16Be => int!(u16, from_be_bytes),
+            OpCode::I32Le => int!(i32, from_le_bytes),
+            OpCode::I32Be => int!(i32, from_be_bytes),
+            OpCode::U32Le => int!(u32, from_le_bytes),
+            OpCode::U32Be => int!(u32, from_be_bytes),
+            OpCode::I64Le => int!(i64, from_le_bytes),
+            OpCode::I64Be => int!(i64, from_be_bytes),
+            OpCode::U64Le | OpCode::Ptr => int!(u64, from_le_bytes),
+            OpCode::U64Be => int!(u64, from_be_bytes),
+            OpCode::Bool => num!(u8, from_le_bytes, |x| ValueRef::Bool(x != 0)),
+            OpCode::F16Le => num!(u16, from_le_bytes, |x| ValueRef::Float(
+                half::f16_bits_to_f64(x)
+            )),
+            OpCode::F16Be => num!(u16, from_be_bytes, |x| ValueRef::Float(
+                half::f16_bits_to_f64(x)
+            )),
+            OpCode::F32Le | OpCode::F32Native => {
+                num!(u32, from_le_bytes, |x| ValueRef::Float(half::f32_to_f64(
+                    f32::from_bits(x)
+                )))
+            }
+            OpCode::F32Be => num!(u32, from_be_bytes, |x| ValueRef::Float(half::f32_to_f64(
+                f32::from_bits(x)
+            ))),
+            OpCode::F64Le => num!(u64, from_le_bytes, |x| ValueRef::Float(f64::from_bits(x))),
+            OpCode::F64Be => num!(u64, from_be_bytes, |x| ValueRef::Float(f64::from_bits(x))),
+            OpCode::Char => {
                 for byte in src.chunks_exact(1) {
                     f.put(ValueRef::Bytes(byte));
                 }
             }
-            Kind::Str => f.put(ValueRef::Bytes(src)),
-            Kind::Pascal => {
+            OpCode::Str => f.put(ValueRef::Bytes(src)),
+            OpCode::Pascal => {
                 // The caller refuses layouts with `0p`, so there is a length byte.
                 if let Some((&n, rest)) = src.split_first() {
                     f.put(ValueRef::Bytes(&rest[..usize::from(n).min(rest.len())]));
