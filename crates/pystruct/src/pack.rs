@@ -85,17 +85,33 @@ fn pack_ops<V: AsValueRef>(
         let index = |k: usize| unsafe { vp.offset_from(first) } as usize + k;
         macro_rules! each {
             ($n:literal, |$v:ident| $bytes:expr) => {{
-                for k in 0..n {
+                let item = |k: usize| {
                     // SAFETY: `vp + k` is inside `values`: the ops' value counts add up to
-                    // `layout.len == values.len()` (compile-time check) and `vp` is the
-                    // sum of those before this op.
-                    let $v = unsafe { &*vp.add(k) }.as_value_ref();
-                    let Some(bytes): Option<[u8; $n]> = ($bytes) else {
-                        return Err(index(k));
-                    };
-                    // SAFETY: a numeric op covers `op.values` items of `$n` bytes from
-                    // `op.offset`, inside the record (compile-time check), and k < n.
-                    unsafe { dst.add(k * $n).cast::<[u8; $n]>().write_unaligned(bytes) };
+                    // `layout.len == values.len()` (compile-time check), `vp` is the sum
+                    // of those before this op and k < n.
+                    let $v = unsafe { &*vp.add(k) };
+                    let bytes: Option<[u8; $n]> = $bytes;
+                    if let Some(bytes) = bytes {
+                        // SAFETY: a numeric op covers `n` items of `$n` bytes from
+                        // `op.offset`, inside the record (compile-time check), and k < n.
+                        unsafe { dst.add(k * $n).cast::<[u8; $n]>().write_unaligned(bytes) };
+                        true
+                    } else {
+                        false
+                    }
+                };
+                // A lone value (most header fields) without the loop's bookkeeping;
+                // numeric ops hold at least one value.
+                if n == 1 {
+                    if !item(0) {
+                        return Err(index(0));
+                    }
+                } else {
+                    for k in 0..n {
+                        if !item(k) {
+                            return Err(index(k));
+                        }
+                    }
                 }
             }};
         }
@@ -106,6 +122,9 @@ fn pack_ops<V: AsValueRef>(
                     .map(<$t>::$to))
             };
         }
+        // The op's values, for the ops handled out of line.
+        // SAFETY: as in `each!`.
+        let run = || unsafe { std::slice::from_raw_parts(vp, n) };
         // The op's whole byte range, for the ops that are not runs of fixed-size items.
         // SAFETY: as `dst`; `out` is not otherwise borrowed while this lives.
         let bytes = || unsafe { std::slice::from_raw_parts_mut(dst, op.end - op.offset) };
@@ -142,14 +161,18 @@ fn pack_ops<V: AsValueRef>(
             // Native `f` is a plain C cast (a finite double too large becomes infinity).
             OpCode::F32Native => each!(4, |v| float_arg(v)
                 .map(|x| half::f64_to_f32(x).to_bits().to_le_bytes())),
-            OpCode::F16Le => each!(2, |v| float_arg(v)
-                .and_then(|x| half::f64_to_f16_bits(x).ok())
-                .map(u16::to_le_bytes)),
-            OpCode::F16Be => each!(2, |v| float_arg(v)
-                .and_then(|x| half::f64_to_f16_bits(x).ok())
-                .map(u16::to_be_bytes)),
-            OpCode::Bool => each!(1, |v| Some([u8::from(v.is_truthy())])),
-            OpCode::Char => each!(1, |v| match v {
+            OpCode::F16Le => {
+                if let Err(k) = f16_run::<false, V>(run(), bytes()) {
+                    return Err(index(k));
+                }
+            }
+            OpCode::F16Be => {
+                if let Err(k) = f16_run::<true, V>(run(), bytes()) {
+                    return Err(index(k));
+                }
+            }
+            OpCode::Bool => each!(1, |v| Some([u8::from(v.as_value_ref().is_truthy())])),
+            OpCode::Char => each!(1, |v| match v.as_value_ref() {
                 ValueRef::Bytes(&[b]) => Some([b]),
                 _ => None,
             }),
@@ -171,7 +194,38 @@ fn pack_ops<V: AsValueRef>(
 #[inline(always)]
 fn f32_std(x: f64) -> Option<f32> {
     let y = half::f64_to_f32(x);
-    (!y.is_infinite() || x.is_infinite()).then_some(y)
+    // The test on `x` only when `y` is infinite, out of line: its 64-bit constants would
+    // otherwise be loaded ahead of every op.
+    if y.to_bits() & 0x7fff_ffff == 0x7f80_0000 && !is_infinite(x) {
+        return None;
+    }
+    Some(y)
+}
+
+#[cold]
+#[inline(never)]
+fn is_infinite(x: f64) -> bool {
+    x.is_infinite()
+}
+
+/// A run of `e` values into `dst` (2 bytes each); `Err(k)`: value `k` does not fit. Out
+/// of line: the half conversion's constants would otherwise be loaded ahead of every op.
+#[inline(never)]
+fn f16_run<const BIG: bool, V: AsValueRef>(
+    run: &[V],
+    dst: &mut [u8],
+) -> std::result::Result<(), usize> {
+    for (k, (v, d)) in run.iter().zip(dst.chunks_exact_mut(2)).enumerate() {
+        let Some(h) = float_arg(v).and_then(|x| half::f64_to_f16_bits(x).ok()) else {
+            return Err(k);
+        };
+        d.copy_from_slice(&if BIG {
+            h.to_be_bytes()
+        } else {
+            h.to_le_bytes()
+        });
+    }
+    Ok(())
 }
 
 /// Packs an `s` or (if `pascal`) a `p` field filling all of `dst`; `false` if `v` is not
@@ -260,7 +314,10 @@ fn zero(gap: &mut [u8]) {
 fn put_padded(dst: &mut [u8], src: &[u8]) {
     let len = dst.len();
     let n = src.len().min(len);
-    if len <= 16 {
+    if n == len {
+        // As long as the field or longer (the usual case): no padding.
+        copy_small(dst, src);
+    } else if len <= 16 {
         let mut field = [0u8; 16];
         copy_small(&mut field[..n], &src[..n]);
         copy_small(dst, &field[..len]);
@@ -294,26 +351,31 @@ pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
 
 /// The integer in `v` if it is an int (or a bool, which packs as 0 or 1).
 #[inline(always)]
-fn int_arg(v: ValueRef<'_>) -> Option<i128> {
-    // `Int` first, as one comparison: a `match` over four variants compiles to a jump
-    // table, an indirect jump per value.
-    if let ValueRef::Int(i) = v {
-        Some(i)
-    } else if let ValueRef::Bool(b) = v {
-        Some(i128::from(b))
-    } else {
-        None
+fn int_arg<V: AsValueRef>(v: &V) -> Option<i128> {
+    // `Int` first, as one tag test; the rest out of line.
+    match v.as_int() {
+        Some(i) => Some(i),
+        None => int_other(v.as_value_ref()),
+    }
+}
+
+/// [`int_arg`] of a value that is not an int: a bool packs as 0 or 1.
+#[inline(never)]
+fn int_other(v: ValueRef<'_>) -> Option<i128> {
+    match v {
+        ValueRef::Int(i) => Some(i),
+        ValueRef::Bool(b) => Some(i128::from(b)),
+        ValueRef::Float(_) | ValueRef::Bytes(_) => None,
     }
 }
 
 /// The number in `v` as a double, if it is a number.
 #[inline(always)]
-fn float_arg(v: ValueRef<'_>) -> Option<f64> {
-    // `Float` first, as one comparison (see `int_arg`); the rest out of line.
-    if let ValueRef::Float(f) = v {
-        Some(f)
-    } else {
-        float_other(v)
+fn float_arg<V: AsValueRef>(v: &V) -> Option<f64> {
+    // `Float` first, as one tag test; the rest out of line.
+    match v.as_float() {
+        Some(f) => Some(f),
+        None => float_other(v.as_value_ref()),
     }
 }
 

@@ -111,23 +111,88 @@ impl<'a> ValueRef<'a> {
 pub trait AsValueRef {
     /// Borrows `self` as a value.
     fn as_value_ref(&self) -> ValueRef<'_>;
+
+    /// The value if it is an `Int`: the packing loop's fast path, a single tag test
+    /// where going through [`as_value_ref`](Self::as_value_ref) may branch on every
+    /// variant. Implementations must agree with `as_value_ref`.
+    #[inline(always)]
+    fn as_int(&self) -> Option<i128> {
+        match self.as_value_ref() {
+            ValueRef::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The value if it is a `Float` (see [`as_int`](Self::as_int)).
+    #[inline(always)]
+    fn as_float(&self) -> Option<f64> {
+        match self.as_value_ref() {
+            ValueRef::Float(f) => Some(f),
+            _ => None,
+        }
+    }
 }
 
 impl AsValueRef for Value {
+    #[inline]
     fn as_value_ref(&self) -> ValueRef<'_> {
         self.as_ref()
+    }
+
+    #[inline(always)]
+    fn as_int(&self) -> Option<i128> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn as_float(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
     }
 }
 
 impl AsValueRef for ValueRef<'_> {
+    #[inline]
     fn as_value_ref(&self) -> ValueRef<'_> {
         *self
+    }
+
+    #[inline(always)]
+    fn as_int(&self) -> Option<i128> {
+        match self {
+            ValueRef::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn as_float(&self) -> Option<f64> {
+        match self {
+            ValueRef::Float(f) => Some(*f),
+            _ => None,
+        }
     }
 }
 
 impl<T: AsValueRef + ?Sized> AsValueRef for &T {
+    #[inline]
     fn as_value_ref(&self) -> ValueRef<'_> {
         (**self).as_value_ref()
+    }
+
+    #[inline(always)]
+    fn as_int(&self) -> Option<i128> {
+        (**self).as_int()
+    }
+
+    #[inline(always)]
+    fn as_float(&self) -> Option<f64> {
+        (**self).as_float()
     }
 }
 
