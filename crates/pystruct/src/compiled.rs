@@ -208,6 +208,7 @@ impl Struct {
 
     /// Calls `f` with every value of the record, borrowed: the cheapest way to walk a
     /// record with a dynamic format.
+    #[inline]
     pub fn unpack_with<'a>(&self, buf: &'a [u8], f: impl FnMut(crate::ValueRef<'a>)) -> Result<()> {
         let rec = self.record(buf)?;
         unpack::for_each(&self.layout, rec, f);

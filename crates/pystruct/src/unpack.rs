@@ -110,21 +110,39 @@ pub(crate) fn fill(layout: &Layout, rec: &[u8], out: &mut Vec<Value>) {
 /// Calls `f` with every value of the record `rec` (exactly `layout.size` bytes), in order.
 ///
 /// One dispatch per op (a run of one format character, its byte order folded into the
-/// op code): a run is a loop over fixed-size chunks of the record, without per-value
-/// offset arithmetic or bounds checks.
+/// op code): a lone value is one load, a run a loop of loads, without bounds checks: the
+/// record's length is checked once here and every op's bytes are inside the record by
+/// the layout's invariant ([`Layout::check_ops`], checked when the format is compiled).
 #[inline(always)]
 pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], mut f: impl Sink<'a>) {
+    // The callers check it first; this keeps the unchecked reads below sound.
+    if rec.len() != layout.size {
+        return;
+    }
+    let base = rec.as_ptr();
     for op in layout.field_ops() {
-        // Always inside the record: offsets come from the layout.
-        let Some(src) = rec.get(op.offset..op.end) else {
-            continue;
-        };
+        let n = op.values;
+        // SAFETY: `op.offset <= op.end <= layout.size == rec.len()` (compile-time check).
+        let src = unsafe { base.add(op.offset) };
+        // The op's bytes, for the ops that are not runs of fixed-size items.
+        // SAFETY: as `src`; `rec` is borrowed for 'a.
+        let bytes =
+            || -> &'a [u8] { unsafe { std::slice::from_raw_parts(src, op.end - op.offset) } };
         macro_rules! num {
             ($t:ty, $from:ident, |$x:ident| $value:expr) => {{
                 const N: usize = std::mem::size_of::<$t>();
-                for raw in src.chunks_exact(N) {
-                    if let Ok(raw) = <[u8; N]>::try_from(raw) {
-                        let $x = <$t>::$from(raw);
+                // SAFETY: a numeric op covers `n` items of `N` bytes from `op.offset`,
+                // inside the record (compile-time check), and k < n.
+                let get = |k: usize| {
+                    <$t>::$from(unsafe { src.add(k * N).cast::<[u8; N]>().read_unaligned() })
+                };
+                // A lone value (most header fields) without the loop's bookkeeping.
+                if n == 1 {
+                    let $x = get(0);
+                    f.put($value);
+                } else {
+                    for k in 0..n {
+                        let $x = get(k);
                         f.put($value);
                     }
                 }
@@ -169,15 +187,15 @@ pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], mut f: impl Sink<'a>)
             OpCode::F64Le => num!(u64, from_le_bytes, |x| ValueRef::Float(f64::from_bits(x))),
             OpCode::F64Be => num!(u64, from_be_bytes, |x| ValueRef::Float(f64::from_bits(x))),
             OpCode::Char => {
-                for byte in src.chunks_exact(1) {
+                for byte in bytes().chunks_exact(1) {
                     f.put(ValueRef::Bytes(byte));
                 }
             }
-            OpCode::Str => f.put(ValueRef::Bytes(src)),
+            OpCode::Str => f.put(ValueRef::Bytes(bytes())),
             OpCode::Pascal => {
                 // The caller refuses layouts with `0p`, so there is a length byte.
-                if let Some((&n, rest)) = src.split_first() {
-                    f.put(ValueRef::Bytes(&rest[..usize::from(n).min(rest.len())]));
+                if let Some((&len, rest)) = bytes().split_first() {
+                    f.put(ValueRef::Bytes(&rest[..usize::from(len).min(rest.len())]));
                 }
             }
         }
