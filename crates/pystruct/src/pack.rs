@@ -107,9 +107,14 @@ fn pack_ops<V: AsValueRef>(
                         return Err(index(0));
                     }
                 } else {
-                    for k in 0..n {
+                    let mut k = 0;
+                    loop {
                         if !item(k) {
                             return Err(index(k));
+                        }
+                        k += 1;
+                        if k >= n {
+                            break;
                         }
                     }
                 }
