@@ -163,3 +163,50 @@ impl Layout {
         self.ops.get(self.first_field..).unwrap_or(&[])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::parse;
+
+    #[test]
+    fn check_ops_refuses_layouts_the_unchecked_loops_could_overrun() {
+        let good = parse(b"@b5sxi2Hd3p?").unwrap();
+        assert!(good.check_ops());
+        let broken: [fn(&mut Layout); 6] = [
+            |l| l.ops.last_mut().unwrap().end += 1,
+            |l| l.ops.last_mut().unwrap().offset = l.size + 1,
+            |l| l.ops[l.first_field].values += 1,
+            |l| l.len += 1,
+            |l| l.size -= 1,
+            |l| {
+                let op = l
+                    .ops
+                    .iter_mut()
+                    .find(|op| op.code == OpCode::U16Le)
+                    .unwrap();
+                op.end += 2;
+            },
+        ];
+        for (i, breakage) in broken.iter().enumerate() {
+            let mut l = good.clone();
+            breakage(&mut l);
+            assert!(!l.check_ops(), "breakage {i} went unnoticed");
+        }
+    }
+
+    #[test]
+    fn packing_and_unpacking_refuse_buffers_of_the_wrong_size() {
+        // The callers check sizes first; the loops check again so that the unchecked
+        // accesses stay sound whatever a caller does.
+        let l = parse(b"<IHHQ").unwrap();
+        let values = [1u32, 2, 3, 4];
+        let mut short = [0u8; 15];
+        assert!(crate::pack::pack_record(&l, &mut short, &values).is_err());
+        let mut record = [0u8; 16];
+        assert!(crate::pack::pack_record(&l, &mut record, &values[..3]).is_err());
+        let mut seen = 0;
+        crate::unpack::for_each(&l, &short, |_| seen += 1);
+        assert_eq!(seen, 0);
+    }
+}
