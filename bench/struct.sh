@@ -158,11 +158,11 @@ formats = {"i5sf": "`i5sf`", "<IHHQ": "`<IHHQ`", "!I": "`!I`", "rec32": "32 fiel
 print()
 print("instructions per call (lower is better); ratio = CPython / pystruct")
 print()
-print("| format | op | CPython `Struct` | pystruct `Vec` | ratio | reused `Vec` | ratio | no-alloc | ratio |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| format | op | CPython `Struct` | pystruct `Vec` | ratio | reused `Vec` | ratio | no-alloc | ratio | `Typed` | ratio |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for label, shown in formats.items():
-    for op, ops in (("pack", ("pack_vec", "pack_to_vec", "pack_into")),
-                    ("unpack", ("unpack_vec", "unpack_into", "unpack_with"))):
+    for op, ops in (("pack", ("pack_vec", "pack_to_vec", "pack_into", "typed_pack")),
+                    ("unpack", ("unpack_vec", "unpack_into", "unpack_with", "typed_unpack"))):
         t = py[(label, op)]
         cells = " | ".join(f"{rust[(label, o)]:.0f} | {t / rust[(label, o)]:.1f}x" for o in ops)
         print(f"| {shown} | {op} | {t:.0f} | {cells} |")

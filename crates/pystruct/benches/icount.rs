@@ -13,7 +13,7 @@
 
 use std::hint::black_box;
 
-use pystruct::{Struct, Value};
+use pystruct::{Record, Struct, Typed, Value};
 
 #[path = "cases.rs"]
 mod cases;
@@ -65,6 +65,85 @@ op!(op_unpack_refs, |st, _vs, data, _b, _v, _o| for v in
     black_box(v);
 });
 
+/// One case's `Typed` binding, record and packed bytes.
+struct TypedCase<T> {
+    typed: Typed<T>,
+    record: T,
+    data: Vec<u8>,
+}
+
+impl<T: Record> TypedCase<T> {
+    fn new(fmt: &str, record: T) -> TypedCase<T> {
+        let typed = Struct::new(fmt)
+            .expect("valid format")
+            .typed::<T>()
+            .expect("the record type fits the format");
+        let data = typed.pack(&record).expect("packs");
+        TypedCase {
+            typed,
+            record,
+            data,
+        }
+    }
+
+    #[inline(always)]
+    fn pack_loop(&self, n: usize, buf: &mut [u8]) {
+        for _ in 0..n {
+            self.typed
+                .pack_into(black_box(&mut *buf), 0, black_box(&self.record))
+                .expect("packs");
+        }
+    }
+
+    #[inline(always)]
+    fn unpack_loop(&self, n: usize) {
+        for _ in 0..n {
+            black_box(self.typed.unpack(black_box(&self.data)).expect("unpacks"));
+        }
+    }
+}
+
+/// The typed records of the four cases (`Struct::typed`).
+struct TypedCases {
+    i5sf: TypedCase<(i32, [u8; 5], f32)>,
+    ihhq: TypedCase<(u32, u16, u16, u64)>,
+    net_u32: TypedCase<(u32,)>,
+    rec32: TypedCase<cases::Rec32>,
+}
+
+impl TypedCases {
+    fn new() -> TypedCases {
+        TypedCases {
+            i5sf: TypedCase::new("i5sf", cases::i5sf()),
+            ihhq: TypedCase::new("<IHHQ", cases::ihhq()),
+            net_u32: TypedCase::new("!I", cases::net_u32()),
+            rec32: TypedCase::new(cases::REC32, cases::rec32()),
+        }
+    }
+}
+
+// One function per operation (as for the dynamic paths, so callgrind reports it by
+// name); the case is picked once per call, outside the loop.
+#[inline(never)]
+fn op_typed_pack(n: usize, id: &str, t: &TypedCases, buf: &mut [u8]) {
+    match id {
+        "i5sf" => t.i5sf.pack_loop(n, buf),
+        "<IHHQ" => t.ihhq.pack_loop(n, buf),
+        "!I" => t.net_u32.pack_loop(n, buf),
+        _ => t.rec32.pack_loop(n, buf),
+    }
+}
+
+#[inline(never)]
+fn op_typed_unpack(n: usize, id: &str, t: &TypedCases) {
+    match id {
+        "i5sf" => t.i5sf.unpack_loop(n),
+        "<IHHQ" => t.ihhq.unpack_loop(n),
+        "!I" => t.net_u32.unpack_loop(n),
+        _ => t.rec32.unpack_loop(n),
+    }
+}
+
 type Op = fn(usize, &Struct, &[Value], &[u8], &mut [u8], &mut Vec<u8>, &mut Vec<Value>);
 
 const OPS: [Op; 7] = [
@@ -107,6 +186,20 @@ fn time(n: usize) {
                 .fold(f64::INFINITY, f64::min);
             println!("{:<6} {:<14} {:7.2} ns", case.id, name, best);
         }
+        let typed = TypedCases::new();
+        let best = |f: &mut dyn FnMut()| {
+            (0..REPEAT)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    f();
+                    t.elapsed().as_secs_f64() * 1e9 / n as f64
+                })
+                .fold(f64::INFINITY, f64::min)
+        };
+        let ns = best(&mut || op_typed_pack(n, case.id, &typed, &mut buf));
+        println!("{:<6} {:<14} {:7.2} ns", case.id, "typed_pack", ns);
+        let ns = best(&mut || op_typed_unpack(n, case.id, &typed));
+        println!("{:<6} {:<14} {:7.2} ns", case.id, "typed_unpack", ns);
     }
 }
 
@@ -122,6 +215,7 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1);
+    let typed = TypedCases::new();
     for case in cases::cases() {
         let st = &case.st;
         let data = st.pack(&case.values).expect("packs");
@@ -136,5 +230,7 @@ fn main() {
         for op in OPS {
             op(n, st, &case.values, &data, &mut buf, &mut vec, &mut out);
         }
+        op_typed_pack(n, case.id, &typed, &mut buf);
+        op_typed_unpack(n, case.id, &typed);
     }
 }

@@ -70,30 +70,41 @@ fn bench(c: &mut Criterion) {
 
     // The typed paths, where the record has a natural Rust type: `Typed` (checked once,
     // then plain loads and stores) and `unpack_as`/`pack_into_as` (checked per value).
-    typed(c, "i5sf", (1i32, *b"zhang", 1.75f32));
-    typed(c, "<IHHQ", (0xdead_beefu32, 1u16, 2u16, 1u64 << 40));
-    typed(c, "!I", (1500u32,));
+    typed(c, "i5sf", "i5sf", cases::i5sf());
+    typed(c, "<IHHQ", "<IHHQ", cases::ihhq());
+    typed(c, "!I", "!I", cases::net_u32());
+    typed(c, "rec32", cases::REC32, cases::rec32());
+    converting(c, "i5sf", cases::i5sf());
+    converting(c, "<IHHQ", cases::ihhq());
+    converting(c, "!I", cases::net_u32());
 }
 
-/// Benchmarks `Typed` and the converting typed path for one format and record.
-fn typed<T>(c: &mut Criterion, fmt: &str, record: T)
-where
-    T: pystruct::Record + pystruct::IntoRecord + for<'a> pystruct::FromRecord<'a> + Clone,
-{
+/// Benchmarks `Typed` (checked once, then plain loads and stores) for one format.
+fn typed<T: pystruct::Record>(c: &mut Criterion, id: &str, fmt: &str, record: T) {
     let st = Struct::new(fmt).expect("valid");
-    let typed = st.typed::<T>().expect("the tuple fits the format");
+    let typed = st.typed::<T>().expect("the record type fits the format");
     let data = typed.pack(&record).expect("packs");
     let mut buf = vec![0u8; st.size()];
-    c.bench_function(&format!("typed_pack_into/{fmt}"), |b| {
+    c.bench_function(&format!("typed_pack_into/{id}"), |b| {
         b.iter(|| {
             typed
                 .pack_into(black_box(&mut buf), 0, black_box(&record))
                 .expect("packs")
         })
     });
-    c.bench_function(&format!("typed_unpack/{fmt}"), |b| {
+    c.bench_function(&format!("typed_unpack/{id}"), |b| {
         b.iter(|| typed.unpack(black_box(&data)).expect("unpacks"))
     });
+}
+
+/// Benchmarks the converting typed path (`unpack_as`/`pack_into_as`, checked per value).
+fn converting<T>(c: &mut Criterion, fmt: &str, record: T)
+where
+    T: pystruct::IntoRecord + for<'a> pystruct::FromRecord<'a>,
+{
+    let st = Struct::new(fmt).expect("valid");
+    let data = st.pack_as(&record).expect("packs");
+    let mut buf = vec![0u8; st.size()];
     c.bench_function(&format!("pack_into_as/{fmt}"), |b| {
         b.iter(|| {
             st.pack_into_as(black_box(&mut buf), 0, black_box(&record))

@@ -122,6 +122,7 @@ impl Struct {
     /// Packs values into `buf` at `offset`, without allocating.
     ///
     /// Only the record's bytes `buf[offset..offset + size]` change; pad bytes are zeroed.
+    #[inline]
     pub fn pack_into<V: AsValueRef>(
         &self,
         buf: &mut [u8],
@@ -207,6 +208,7 @@ impl Struct {
 
     /// Calls `f` with every value of the record, borrowed: the cheapest way to walk a
     /// record with a dynamic format.
+    #[inline]
     pub fn unpack_with<'a>(&self, buf: &'a [u8], f: impl FnMut(crate::ValueRef<'a>)) -> Result<()> {
         let rec = self.record(buf)?;
         unpack::for_each(&self.layout, rec, f);

@@ -155,20 +155,10 @@ pub(crate) struct Layout {
     pub zero_pascal: bool,
     /// Byte ranges no field writes (pad bytes and alignment), zeroed when packing.
     pub gaps: Vec<(usize, usize)>,
-    /// How packing zeroes the bytes in `gaps`.
-    pub zeroing: Zeroing,
-}
-
-/// How packing zeroes the bytes no field writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Zeroing {
-    /// Every byte belongs to a field: nothing to zero.
-    None,
-    /// A short record (at most 16 bytes) with gaps: zeroing all of it is two stores,
-    /// cheaper than visiting the gaps; the fields are written over it.
-    Whole,
-    /// Zero each gap.
-    Gaps,
+    /// What packing and unpacking run: zeroing ops, then one op per code.
+    pub ops: Vec<crate::ops::Op>,
+    /// Index in `ops` of the first field op (after the zeroing ones).
+    pub first_field: usize,
 }
 
 /// What a format character means in a mode: its kind (or `None` for a pad byte `x`), its
@@ -297,20 +287,25 @@ pub(crate) fn parse(fmt: &[u8]) -> Result<Layout> {
         size += num * item_size;
     }
     let gaps = gaps(&codes, size);
-    let zeroing = match (gaps.is_empty(), size <= 16) {
-        (true, _) => Zeroing::None,
-        (false, true) => Zeroing::Whole,
-        (false, false) => Zeroing::Gaps,
-    };
-    Ok(Layout {
+    let codes = merge(codes);
+    let (ops, first_field) = crate::ops::compile(mode, &codes, size, &gaps);
+    let layout = Layout {
         mode,
-        codes: merge(codes),
+        codes,
         size,
         len,
         zero_pascal,
         gaps,
-        zeroing,
-    })
+        ops,
+        first_field,
+    };
+    // Packing stores without bounds checks on the strength of this (a bug here would
+    // otherwise be memory corruption): checked once per format, never per record.
+    assert!(
+        layout.check_ops(),
+        "pystruct: inconsistent layout for {fmt:?}"
+    );
+    Ok(layout)
 }
 
 /// Merges each numeric code into the one before it when both are the same format
@@ -398,9 +393,17 @@ mod tests {
         // `i` and standard `l` store the same, but their messages differ: not merged.
         assert_eq!(parse(b"<il").unwrap().codes.len(), 2);
         assert_eq!(parse(b"@ii").unwrap().codes.len(), 1);
-        assert_eq!(parse(b"@bi").unwrap().zeroing, Zeroing::Whole);
-        assert_eq!(parse(b"<bi").unwrap().zeroing, Zeroing::None);
-        assert_eq!(parse(b"@b7q").unwrap().zeroing, Zeroing::Gaps);
+        use crate::ops::OpCode;
+        let zeroing = |f: &[u8]| {
+            let l = parse(f).unwrap();
+            l.ops[..l.first_field]
+                .iter()
+                .map(|op| op.code)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(zeroing(b"@bi"), [OpCode::ZeroSmall]);
+        assert_eq!(zeroing(b"<bi"), []);
+        assert_eq!(zeroing(b"@b7qbh"), [OpCode::ZeroGap, OpCode::ZeroGap]);
     }
 
     #[test]

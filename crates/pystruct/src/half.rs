@@ -5,6 +5,88 @@
 //! converted by hand the way x86-64's `cvtsd2ss`/`cvtss2sd` (what CPython's C casts compile
 //! to) do: keep the sign, set the quiet bit, keep the top payload bits.
 
+/// An IEEE 754 half-precision float, stored as its 16 bits: the Rust type of an `e` field
+/// in a typed record ([`Struct::typed`](crate::Struct::typed)).
+///
+/// Rust has no stable half float, and `f32` cannot stand for `e` byte for byte (packing
+/// an `f32` into a half rounds and can overflow), so `F16` holds the exact bits. The
+/// conversions are CPython's: [`F16::to_f64`] is what `struct.unpack('e', ...)` returns
+/// and [`F16::from_f64`] rounds half to even exactly as `struct.pack('e', x)` does, with
+/// the same overflow error.
+///
+/// ```
+/// use pystruct::F16;
+/// let h = F16::from_f64(2.5)?;
+/// assert_eq!(h.to_bits(), 0x4100);
+/// assert_eq!(h.to_f64(), 2.5);
+/// assert_eq!(F16::from_f64(65504.0)?.to_f32(), 65504.0);
+/// assert!(F16::from_f64(65520.0).is_err()); // OverflowError in CPython
+/// # Ok::<(), pystruct::Error>(())
+/// ```
+///
+/// Equality compares the bits: `-0.0` and `0.0` differ, a NaN equals itself.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct F16(u16);
+
+impl F16 {
+    /// The half with these bits.
+    pub const fn from_bits(bits: u16) -> F16 {
+        F16(bits)
+    }
+
+    /// The bits, as an `e` field stores them (in the record's byte order).
+    pub const fn to_bits(self) -> u16 {
+        self.0
+    }
+
+    /// The value as a double, exactly (every half is a double); a NaN becomes the quiet
+    /// NaN with its sign, as CPython's `struct.unpack` gives it.
+    pub fn to_f64(self) -> f64 {
+        f16_bits_to_f64(self.0)
+    }
+
+    /// The value as an `f32`, exactly (every half is an `f32`); a NaN becomes the quiet
+    /// NaN with its sign.
+    pub fn to_f32(self) -> f32 {
+        f64_to_f32(self.to_f64())
+    }
+
+    /// Rounds a double to the nearest half (ties to even), as CPython's `struct.pack('e',
+    /// x)`: magnitudes from 65520 up are [`Error::FloatTooLarge`](crate::Error::FloatTooLarge)
+    /// (CPython's `OverflowError`), infinities stay infinite, a NaN becomes the quiet NaN
+    /// with its sign.
+    pub fn from_f64(x: f64) -> crate::Result<F16> {
+        f64_to_f16_bits(x)
+            .map(F16)
+            .map_err(|Overflow| crate::Error::FloatTooLarge { format: b'e' })
+    }
+
+    /// [`F16::from_f64`] of the `f32` (widened exactly, so rounded only once).
+    pub fn from_f32(x: f32) -> crate::Result<F16> {
+        F16::from_f64(f32_to_f64(x))
+    }
+}
+
+impl std::fmt::Debug for F16 {
+    /// `F16(2.5)`: the value, not the bits.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "F16({:?})", self.to_f64())
+    }
+}
+
+impl From<F16> for f64 {
+    fn from(h: F16) -> f64 {
+        h.to_f64()
+    }
+}
+
+impl From<F16> for f32 {
+    fn from(h: F16) -> f32 {
+        h.to_f32()
+    }
+}
+
 /// Why a float could not be packed: it is finite but too large for the field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Overflow;
@@ -19,10 +101,33 @@ pub(crate) struct Overflow;
 /// shifted, and rounding is an integer comparison of the bits shifted out. A carry out
 /// of the mantissa moves into the exponent by itself, as in CPython's arithmetic.
 ///
-/// Out of line (like [`f16_bits_to_f64`]): `e` is rare, and inlined, its constants would
-/// be loaded into registers ahead of every record's loop, `e` field or not.
-#[inline(never)]
+/// Normal halves (the usual values) are rounded inline, on the bits; the rest (zero,
+/// subnormal halves, infinities, NaN, overflow) out of line.
+#[inline(always)]
 pub(crate) fn f64_to_f16_bits(x: f64) -> Result<u16, Overflow> {
+    let bits = x.to_bits();
+    let abs = bits & 0x7fff_ffff_ffff_ffff;
+    // 2**-14 <= |x| < 2**16: the half's exponent is the double's, rebiased.
+    const MIN: u64 = (1023 - 14) << 52;
+    const END: u64 = (1023 + 16) << 52;
+    if abs.wrapping_sub(MIN) < END - MIN {
+        // Round half to even on the 42 bits dropped: adding 2**41 - 1 plus the kept
+        // lowest bit carries into the kept bits exactly when rounding up; a carry out of
+        // the mantissa moves into the exponent, as in CPython's arithmetic.
+        let rounded = abs + ((1 << 41) - 1) + ((abs >> 42) & 1);
+        let h = (rounded >> 42) - ((1023 - 15) << 10);
+        if h >= 0x7c00 {
+            return Err(Overflow);
+        }
+        return Ok(((bits >> 48) as u16 & 0x8000) | h as u16);
+    }
+    f64_to_f16_bits_rest(x)
+}
+
+/// [`f64_to_f16_bits`] outside the normal halves. Out of line: inlined, its constants
+/// would be loaded into registers ahead of every record's loop, `e` field or not.
+#[inline(never)]
+fn f64_to_f16_bits_rest(x: f64) -> Result<u16, Overflow> {
     let bits = x.to_bits();
     let sign = ((bits >> 48) & 0x8000) as u16;
     let abs = bits & 0x7fff_ffff_ffff_ffff;
@@ -69,8 +174,22 @@ pub(crate) fn f64_to_f16_bits(x: f64) -> Result<u16, Overflow> {
 /// Unpacks half-precision bits into a double (exact, like CPython's `PyFloat_Unpack2`).
 ///
 /// NaN payloads are not kept: every half NaN becomes the default quiet NaN with its sign.
-#[inline(never)]
+///
+/// Normal halves are converted inline, on the bits; the rest out of line.
+#[inline(always)]
 pub(crate) fn f16_bits_to_f64(h: u16) -> f64 {
+    let e = (h >> 10) & 0x1f;
+    if e != 0 && e != 0x1f {
+        let sign = u64::from(h & 0x8000) << 48;
+        return f64::from_bits(sign | ((u64::from(h & 0x7fff) + ((1023 - 15) << 10)) << 42));
+    }
+    f16_bits_to_f64_rest(h)
+}
+
+/// [`f16_bits_to_f64`] of zeros, subnormals, infinities and NaNs (and, in the tests, of
+/// every half, as the reference for the inline path).
+#[inline(never)]
+fn f16_bits_to_f64_rest(h: u16) -> f64 {
     let negative = h & 0x8000 != 0;
     let e = i32::from((h >> 10) & 0x1f);
     let f = f64::from(h & 0x3ff);
@@ -247,6 +366,17 @@ mod tests {
         assert_eq!(f64_to_f16_bits(-f64::NAN), Ok(0xfe00));
         assert_eq!(f64_to_f16_bits(5e-324), Ok(0));
         assert_eq!(f64_to_f16_bits(1.0), Ok(0x3c00));
+    }
+
+    #[test]
+    fn half_unpacking_inline_path_matches_the_arithmetic() {
+        for h in 0..=u16::MAX {
+            let (a, b) = (f16_bits_to_f64(h), f16_bits_to_f64_rest(h));
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{h:#06x}"
+            );
+        }
     }
 
     #[test]

@@ -46,6 +46,7 @@ mod error;
 mod format;
 mod half;
 pub mod literal;
+mod ops;
 mod pack;
 mod record;
 pub mod repr;
@@ -56,6 +57,7 @@ mod value;
 pub use compiled::{IterUnpack, Struct};
 pub use error::{Error, ErrorKind, RangeName, Result};
 pub use format::Mode;
+pub use half::F16;
 pub use record::{Field, FieldSpec, Record, Typed};
 pub use typed::{FromRecord, FromValue, IntoRecord};
 pub use unpack::Values;
@@ -194,6 +196,87 @@ mod tests {
         ));
         assert!(st.typed::<(i32, i64, [u8; 5])>().is_ok());
         assert!(Struct::new("<8H").unwrap().typed::<[u16; 8]>().is_ok());
+    }
+
+    #[test]
+    fn typed_arrays_span_runs_of_values() {
+        let st = Struct::new("<4I4H4Q4d4B4b4h2f2e").unwrap();
+        type Rec32 = (
+            [u32; 4],
+            [u16; 4],
+            [u64; 4],
+            [f64; 4],
+            [u8; 4],
+            [i8; 4],
+            [i16; 4],
+            [f32; 2],
+            [F16; 2],
+        );
+        let typed = st.typed::<Rec32>().unwrap();
+        let h = |x| F16::from_f64(x).unwrap();
+        let rec: Rec32 = (
+            [4_000_000_000, 3_999_999_999, 3_999_999_998, 3_999_999_997],
+            [60_000, 60_001, 60_002, 60_003],
+            [1 << 40, 1 << 41, 1 << 42, 1 << 43],
+            [1.5, 2.5, 3.5, 4.5],
+            [200, 201, 202, 203],
+            [-100, -101, -102, -103],
+            [-30_000, -29_999, -29_998, -29_997],
+            [0.0, 0.25],
+            [h(2.5), h(3.5)],
+        );
+        let data = typed.pack(&rec).unwrap();
+        let mut values: Vec<Value> = Vec::new();
+        values.extend(rec.0.map(Value::from));
+        values.extend(rec.1.map(Value::from));
+        values.extend(rec.2.map(Value::from));
+        values.extend(rec.3.map(Value::from));
+        values.extend(rec.4.map(Value::from));
+        values.extend(rec.5.map(Value::from));
+        values.extend(rec.6.map(Value::from));
+        values.extend(rec.7.map(Value::from));
+        values.extend(rec.8.map(Value::from));
+        assert_eq!(data, st.pack(&values).unwrap());
+        assert_eq!(typed.unpack(&data).unwrap(), rec);
+        assert_eq!(st.unpack(&data).unwrap(), values);
+        // Runs written one character at a time, and arrays split across fields.
+        let st = Struct::new("<IIII").unwrap();
+        assert!(st.typed::<([u32; 4],)>().is_ok());
+        assert!(st.typed::<([u32; 2], u32, [u32; 1])>().is_ok());
+        assert!(matches!(
+            st.typed::<([u32; 3],)>(),
+            Err(Error::TypedArity { .. })
+        ));
+        assert!(matches!(
+            st.typed::<([u32; 5],)>(),
+            Err(Error::TypedField { index: 0, .. })
+        ));
+        // Not adjacent, or not all of the element's type: refused.
+        assert!(matches!(
+            Struct::new("<IxI").unwrap().typed::<([u32; 2],)>(),
+            Err(Error::TypedField { index: 0, .. })
+        ));
+        assert!(matches!(
+            Struct::new("<Ii").unwrap().typed::<([u32; 2],)>(),
+            Err(Error::TypedField { index: 0, .. })
+        ));
+        // `e` is F16, not f32 (packing an f32 into a half rounds and can overflow).
+        assert!(Struct::new("e").unwrap().typed::<(f32,)>().is_err());
+        // `[u8; N]`: `Ns`, or N values of `B`/`c`; a different length is refused.
+        let st = Struct::new("@3B").unwrap();
+        let typed = st.typed::<([u8; 3],)>().unwrap();
+        assert_eq!(typed.pack(&([1, 2, 3],)).unwrap(), [1, 2, 3]);
+        assert!(Struct::new("4s").unwrap().typed::<([u8; 3],)>().is_err());
+        assert!(Struct::new("2s")
+            .unwrap()
+            .typed::<([u8; 1], [u8; 1])>()
+            .is_err());
+        // Native alignment: the array's values are still adjacent.
+        let st = Struct::new("@b3i").unwrap();
+        let typed = st.typed::<(i8, [i32; 3])>().unwrap();
+        let data = typed.pack(&(-1, [1, -2, 3])).unwrap();
+        assert_eq!(data, st.pack(&[-1, 1, -2, 3]).unwrap());
+        assert_eq!(typed.unpack(&data).unwrap(), (-1, [1, -2, 3]));
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! messages. Writes only into the caller's slice: no allocation.
 
 use crate::error::{Error, RangeName, Result};
-use crate::format::{Code, Kind, Layout, Mode, Zeroing};
+use crate::format::{Code, Kind, Layout, Mode};
 use crate::half;
+use crate::ops::OpCode;
 use crate::value::{AsValueRef, ValueRef};
 
 /// Packs `values` into `out`, which must be exactly `layout.size` bytes long and the
@@ -11,26 +12,14 @@ use crate::value::{AsValueRef, ValueRef};
 /// CPython's order).
 ///
 /// Like CPython, every byte of the record is written: pad bytes and string tails are 0.
-#[inline]
+#[inline(always)]
 pub(crate) fn pack_record<V: AsValueRef>(
     layout: &Layout,
     out: &mut [u8],
     values: &[V],
 ) -> Result<()> {
-    debug_assert_eq!(out.len(), layout.size);
-    debug_assert_eq!(values.len(), layout.len);
-    match layout.zeroing {
-        Zeroing::None => {}
-        Zeroing::Whole => copy_small(out, &[0; 16]),
-        Zeroing::Gaps => zero_gaps(&layout.gaps, out),
-    }
-    let native = layout.mode.is_native();
-    let packed = if layout.mode.is_big_endian() {
-        pack_codes::<true, V>(&layout.codes, native, out, values)
-    } else {
-        pack_codes::<false, V>(&layout.codes, native, out, values)
-    };
-    if let Err(value) = packed {
+    // (`pack_ops` refuses other lengths, as an error, never touching memory outside.)
+    if let Err(value) = pack_ops(layout, out, values) {
         return Err(pack_error(layout, value, values));
     }
     if layout.zero_pascal {
@@ -39,7 +28,7 @@ pub(crate) fn pack_record<V: AsValueRef>(
     Ok(())
 }
 
-/// The error for value `value`, which [`pack_codes`] could not pack.
+/// The error for value `value`, which [`pack_ops`] could not pack.
 #[cold]
 #[inline(never)]
 fn pack_error<V: AsValueRef>(layout: &Layout, value: usize, values: &[V]) -> Error {
@@ -60,120 +49,185 @@ fn pack_error<V: AsValueRef>(layout: &Layout, value: usize, values: &[V]) -> Err
     }
 }
 
-/// Packs every code; `BIG` is the byte order, fixed per layout so the per-value code
-/// has no byte order branch. `Err(i)`: value `i` is of the wrong type or out of range.
+/// Runs the ops of a layout over `out` (the record) and `values`. `Err(i)`: value `i` is
+/// of the wrong type or out of range.
 ///
-/// A code is a run of one format character (`4I`, or `I` alone), so the dispatch on the
-/// character happens once per run. A code of one value (the usual case in headers) is
-/// a type check, a range check and one store; a longer run is a tight loop over
-/// fixed-size chunks of the record. Errors leave the loop as the value's index, so that
-/// building the (large) error value stays out of it and the loop lives in registers.
+/// One dispatch per op (a run of one format character, its byte order folded into the
+/// op code); each run is a loop of a type check, a range check and one store per value.
+/// Errors leave the loop as the value's index, so that building the (large) error value
+/// stays out of it and the loop lives in registers.
+///
+/// The stores and value reads are unchecked: the record's length and the value count are
+/// checked once here, and every op's bytes and values are inside them by the layout's
+/// invariant, which [`Layout::check_ops`] verifies when the format is compiled.
 #[inline(always)]
-fn pack_codes<const BIG: bool, V: AsValueRef>(
-    codes: &[Code],
-    native: bool,
+fn pack_ops<V: AsValueRef>(
+    layout: &Layout,
     out: &mut [u8],
     values: &[V],
 ) -> std::result::Result<(), usize> {
-    // Index of the current code's first value. The caller checked the count and the
-    // layout keeps every code inside the record, so the `else` branches below are never
-    // taken; were one, a value or a field would be skipped, never a panic.
-    let mut vi = 0;
-    for code in codes {
-        macro_rules! item {
-            (|$v:ident| $bytes:expr) => {{
-                let Some(v) = values.get(vi) else { break };
-                let $v = v.as_value_ref();
-                let Some(bytes) = ($bytes) else {
-                    return Err(vi);
+    // The callers check both first (to report them in CPython's order); this keeps the
+    // unchecked accesses below sound whatever the caller does.
+    if out.len() != layout.size || values.len() != layout.len {
+        return Err(0);
+    }
+    let base = out.as_mut_ptr();
+    let first = values.as_ptr();
+    // The current op's first value.
+    let mut vp = first;
+    for op in &layout.ops {
+        let n = op.values;
+        // SAFETY: `op.offset <= op.end <= layout.size == out.len()` (compile-time check).
+        let dst = unsafe { base.add(op.offset) };
+        // Index of value `k` of this op, for errors.
+        // SAFETY: `vp` is derived from `first`, inside `values` (or one past its end).
+        let index = |k: usize| unsafe { vp.offset_from(first) } as usize + k;
+        macro_rules! each {
+            ($n:literal, |$v:ident| $bytes:expr) => {{
+                let item = |k: usize| {
+                    // SAFETY: `vp + k` is inside `values`: the ops' value counts add up to
+                    // `layout.len == values.len()` (compile-time check), `vp` is the sum
+                    // of those before this op and k < n.
+                    let $v = unsafe { &*vp.add(k) };
+                    let bytes: Option<[u8; $n]> = $bytes;
+                    if let Some(bytes) = bytes {
+                        // SAFETY: a numeric op covers `n` items of `$n` bytes from
+                        // `op.offset`, inside the record (compile-time check), and k < n.
+                        unsafe { dst.add(k * $n).cast::<[u8; $n]>().write_unaligned(bytes) };
+                        true
+                    } else {
+                        false
+                    }
                 };
-                put(out, code.offset, bytes);
-            }};
-        }
-        macro_rules! run {
-            (|$v:ident| $bytes:expr) => {{
-                let Some(run) = values.get(vi..vi + code.values) else {
-                    break;
-                };
-                let Some(mut dst) = out.get_mut(code.offset..code.end) else {
-                    break;
-                };
-                for (i, v) in run.iter().enumerate() {
-                    let $v = v.as_value_ref();
-                    let Some(bytes) = ($bytes) else {
-                        return Err(vi + i);
-                    };
-                    let Some((d, tail)) = dst.split_first_chunk_mut() else {
-                        break;
-                    };
-                    *d = bytes;
-                    dst = tail;
-                }
-            }};
-        }
-        macro_rules! field {
-            (|$v:ident| $bytes:expr) => {
-                if code.count == 1 {
-                    item!(|$v| $bytes)
+                // A lone value (most header fields) without the loop's bookkeeping;
+                // numeric ops hold at least one value.
+                if n == 1 {
+                    if !item(0) {
+                        return Err(index(0));
+                    }
                 } else {
-                    run!(|$v| $bytes)
+                    let mut k = 0;
+                    loop {
+                        if !item(k) {
+                            return Err(index(k));
+                        }
+                        k += 1;
+                        if k >= n {
+                            break;
+                        }
+                    }
                 }
-            };
-        }
-        macro_rules! order {
-            ($x:expr) => {
-                if BIG {
-                    $x.to_be_bytes()
-                } else {
-                    $x.to_le_bytes()
-                }
-            };
+            }};
         }
         macro_rules! int {
-            ($t:ty) => {
-                int!($t, <$t>::MIN.into(), <$t>::MAX.into())
-            };
-            ($t:ty, $min:expr, $max:expr) => {
-                field!(|v| int_in(v, $min, $max).map(|i| order!(i as $t)))
+            ($t:ty, $n:literal, $to:ident) => {
+                each!($n, |v| int_arg(v)
+                    .and_then(|i| <$t>::try_from(i).ok())
+                    .map(<$t>::$to))
             };
         }
-        match code.kind {
-            Kind::I8 => int!(i8),
-            Kind::U8 => int!(u8),
-            Kind::I16 => int!(i16),
-            Kind::U16 => int!(u16),
-            Kind::I32 => int!(i32),
-            Kind::U32 => int!(u32),
-            Kind::I64 => int!(i64),
-            Kind::U64 => int!(u64),
+        // The op's values, for the ops handled out of line.
+        // SAFETY: as in `each!`.
+        let run = || unsafe { std::slice::from_raw_parts(vp, n) };
+        // The op's whole byte range, for the ops that are not runs of fixed-size items.
+        // SAFETY: as `dst`; `out` is not otherwise borrowed while this lives.
+        let bytes = || unsafe { std::slice::from_raw_parts_mut(dst, op.end - op.offset) };
+        match op.code {
+            OpCode::ZeroSmall => copy_small(bytes(), &[0; 16]),
+            OpCode::ZeroGap => zero(bytes()),
+            OpCode::I8 => int!(i8, 1, to_le_bytes),
+            OpCode::U8 => int!(u8, 1, to_le_bytes),
+            OpCode::I16Le => int!(i16, 2, to_le_bytes),
+            OpCode::I16Be => int!(i16, 2, to_be_bytes),
+            OpCode::U16Le => int!(u16, 2, to_le_bytes),
+            OpCode::U16Be => int!(u16, 2, to_be_bytes),
+            OpCode::I32Le => int!(i32, 4, to_le_bytes),
+            OpCode::I32Be => int!(i32, 4, to_be_bytes),
+            OpCode::U32Le => int!(u32, 4, to_le_bytes),
+            OpCode::U32Be => int!(u32, 4, to_be_bytes),
+            OpCode::I64Le => int!(i64, 8, to_le_bytes),
+            OpCode::I64Be => int!(i64, 8, to_be_bytes),
+            OpCode::U64Le => int!(u64, 8, to_le_bytes),
+            OpCode::U64Be => int!(u64, 8, to_be_bytes),
             // PyLong_AsVoidPtr: negative values as a signed long, others as unsigned.
-            Kind::Ptr => int!(u64, i64::MIN.into(), u64::MAX.into()),
-            Kind::F64 => field!(|v| float_arg(v).map(|x| order!(x.to_bits()))),
-            Kind::F32 => field!(|v| float_arg(v).and_then(|x| {
-                let y = half::f64_to_f32(x);
-                // Native `f` is a plain C cast (a finite double too large becomes
-                // infinity); the standard sizes refuse it.
-                (!y.is_infinite() || x.is_infinite() || native).then(|| order!(y.to_bits()))
+            OpCode::Ptr => each!(8, |v| int_arg(v).and_then(|i| {
+                let ok = i >= i128::from(i64::MIN) && i <= i128::from(u64::MAX);
+                ok.then(|| (i as u64).to_le_bytes())
             })),
-            Kind::F16 => field!(|v| float_arg(v)
-                .and_then(|x| half::f64_to_f16_bits(x).ok())
-                .map(|h| order!(h))),
-            Kind::Bool => field!(|v| Some([u8::from(v.is_truthy())])),
-            Kind::Char => field!(|v| match v {
+            OpCode::F64Le => each!(8, |v| float_arg(v).map(|x| x.to_bits().to_le_bytes())),
+            OpCode::F64Be => each!(8, |v| float_arg(v).map(|x| x.to_bits().to_be_bytes())),
+            OpCode::F32Le => each!(4, |v| float_arg(v)
+                .and_then(f32_std)
+                .map(|y| y.to_bits().to_le_bytes())),
+            OpCode::F32Be => each!(4, |v| float_arg(v)
+                .and_then(f32_std)
+                .map(|y| y.to_bits().to_be_bytes())),
+            // Native `f` is a plain C cast (a finite double too large becomes infinity).
+            OpCode::F32Native => each!(4, |v| float_arg(v)
+                .map(|x| half::f64_to_f32(x).to_bits().to_le_bytes())),
+            OpCode::F16Le => {
+                if let Err(k) = f16_run::<false, V>(run(), bytes()) {
+                    return Err(index(k));
+                }
+            }
+            OpCode::F16Be => {
+                if let Err(k) = f16_run::<true, V>(run(), bytes()) {
+                    return Err(index(k));
+                }
+            }
+            OpCode::Bool => each!(1, |v| Some([u8::from(v.as_value_ref().is_truthy())])),
+            OpCode::Char => each!(1, |v| match v.as_value_ref() {
                 ValueRef::Bytes(&[b]) => Some([b]),
                 _ => None,
             }),
-            Kind::Str | Kind::Pascal => {
-                let Some(v) = values.get(vi) else { break };
-                let Some(dst) = out.get_mut(code.offset..code.end) else {
-                    break;
-                };
-                if !pack_bytes(code.kind == Kind::Pascal, dst, v.as_value_ref()) {
-                    return Err(vi);
+            OpCode::Str | OpCode::Pascal => {
+                // SAFETY: as in `each!`: one value, inside `values`.
+                let v = unsafe { &*vp }.as_value_ref();
+                if !pack_bytes(op.code == OpCode::Pascal, bytes(), v) {
+                    return Err(index(0));
                 }
             }
         }
-        vi += code.values;
+        // SAFETY: as in `each!`: at most one past the end of `values`.
+        vp = unsafe { vp.add(n) };
+    }
+    Ok(())
+}
+
+/// `x` as a standard-size `f`: `None` if finite but too large (CPython's OverflowError).
+#[inline(always)]
+fn f32_std(x: f64) -> Option<f32> {
+    let y = half::f64_to_f32(x);
+    // The test on `x` only when `y` is infinite, out of line: its 64-bit constants would
+    // otherwise be loaded ahead of every op.
+    if y.to_bits() & 0x7fff_ffff == 0x7f80_0000 && !is_infinite(x) {
+        return None;
+    }
+    Some(y)
+}
+
+#[cold]
+#[inline(never)]
+fn is_infinite(x: f64) -> bool {
+    x.is_infinite()
+}
+
+/// A run of `e` values into `dst` (2 bytes each); `Err(k)`: value `k` does not fit. Out
+/// of line: the half conversion's constants would otherwise be loaded ahead of every op.
+#[inline(never)]
+fn f16_run<const BIG: bool, V: AsValueRef>(
+    run: &[V],
+    dst: &mut [u8],
+) -> std::result::Result<(), usize> {
+    for (k, (v, d)) in run.iter().zip(dst.chunks_exact_mut(2)).enumerate() {
+        let Some(h) = float_arg(v).and_then(|x| half::f64_to_f16_bits(x).ok()) else {
+            return Err(k);
+        };
+        d.copy_from_slice(&if BIG {
+            h.to_be_bytes()
+        } else {
+            h.to_le_bytes()
+        });
     }
     Ok(())
 }
@@ -194,14 +248,6 @@ fn pack_bytes(pascal: bool, dst: &mut [u8], v: ValueRef<'_>) -> bool {
         put_padded(rest, &b[..n]);
     }
     true
-}
-
-/// Writes `N` bytes at `at` (always inside `out`: offsets come from the layout).
-#[inline(always)]
-fn put<const N: usize>(out: &mut [u8], at: usize, bytes: [u8; N]) {
-    if let Some(dst) = out.get_mut(at..).and_then(|s| s.first_chunk_mut::<N>()) {
-        *dst = bytes;
-    }
 }
 
 /// CPython packs a `0p` field by writing a length byte of 0xff where its 0 bytes start
@@ -249,12 +295,18 @@ fn zero_pascal_quirk<V: AsValueRef>(layout: &Layout, out: &mut [u8], values: &[V
 pub(crate) fn zero_gaps(gaps: &[(usize, usize)], out: &mut [u8]) {
     for &(start, end) in gaps {
         if let Some(gap) = out.get_mut(start..end) {
-            if gap.len() <= 16 {
-                copy_small(gap, &[0; 16][..gap.len()]);
-            } else {
-                gap.fill(0);
-            }
+            zero(gap);
         }
+    }
+}
+
+/// Zeroes one gap: short ones with fixed-size moves, long ones with `memset`.
+#[inline]
+fn zero(gap: &mut [u8]) {
+    if gap.len() <= 16 {
+        copy_small(gap, &[0; 16]);
+    } else {
+        gap.fill(0);
     }
 }
 
@@ -266,7 +318,10 @@ pub(crate) fn zero_gaps(gaps: &[(usize, usize)], out: &mut [u8]) {
 fn put_padded(dst: &mut [u8], src: &[u8]) {
     let len = dst.len();
     let n = src.len().min(len);
-    if len <= 16 {
+    if n == len {
+        // As long as the field or longer (the usual case): no padding.
+        copy_small(dst, src);
+    } else if len <= 16 {
         let mut field = [0u8; 16];
         copy_small(&mut field[..n], &src[..n]);
         copy_small(dst, &field[..len]);
@@ -298,33 +353,44 @@ pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-/// The integer in `v` if it is an int (or bool) within `min..=max`.
+/// The integer in `v` if it is an int (or a bool, which packs as 0 or 1).
 #[inline(always)]
-fn int_in(v: ValueRef<'_>, min: i128, max: i128) -> Option<i128> {
-    // `Int` first, as one comparison: a `match` over four variants compiles to a jump
-    // table, an indirect jump per value.
-    let i = if let ValueRef::Int(i) = v {
-        i
-    } else if let ValueRef::Bool(b) = v {
-        i128::from(b)
-    } else {
-        return None;
-    };
-    // One unsigned comparison instead of two signed ones.
-    (i.wrapping_sub(min) as u128 <= max.wrapping_sub(min) as u128).then_some(i)
+fn int_arg<V: AsValueRef>(v: &V) -> Option<i128> {
+    // `Int` first, as one tag test; the rest out of line.
+    match v.as_int() {
+        Some(i) => Some(i),
+        None => int_other(v.as_value_ref()),
+    }
+}
+
+/// [`int_arg`] of a value that is not an int: a bool packs as 0 or 1.
+#[inline(never)]
+fn int_other(v: ValueRef<'_>) -> Option<i128> {
+    match v {
+        ValueRef::Int(i) => Some(i),
+        ValueRef::Bool(b) => Some(i128::from(b)),
+        ValueRef::Float(_) | ValueRef::Bytes(_) => None,
+    }
 }
 
 /// The number in `v` as a double, if it is a number.
 #[inline(always)]
-fn float_arg(v: ValueRef<'_>) -> Option<f64> {
-    // `Float` first, as one comparison (see `int_in`).
-    if let ValueRef::Float(f) = v {
-        return Some(f);
+fn float_arg<V: AsValueRef>(v: &V) -> Option<f64> {
+    // `Float` first, as one tag test; the rest out of line.
+    match v.as_float() {
+        Some(f) => Some(f),
+        None => float_other(v.as_value_ref()),
     }
+}
+
+/// [`float_arg`] of a value that is not a float: ints and bools convert.
+#[inline(never)]
+fn float_other(v: ValueRef<'_>) -> Option<f64> {
     match v {
         ValueRef::Int(i) => Some(i as f64),
         ValueRef::Bool(b) => Some(f64::from(u8::from(b))),
-        ValueRef::Float(_) | ValueRef::Bytes(_) => None,
+        ValueRef::Float(f) => Some(f),
+        ValueRef::Bytes(_) => None,
     }
 }
 

@@ -20,17 +20,18 @@ use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
 use crate::format::{Kind, Layout};
-use crate::Struct;
+use crate::{Struct, F16};
 
-/// What one field of a compiled format stores, for [`Field::fits`]. Opaque: only this
-/// crate builds it.
+/// What one value of a compiled format stores and where, for [`Field::fits`]. Opaque:
+/// only this crate builds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FieldSpec {
     kind: Kind,
     len: usize,
+    offset: usize,
 }
 
-/// A Rust type that stores one format field byte for byte.
+/// A Rust type that stores one or more consecutive values of a format byte for byte.
 ///
 /// | Rust | format characters |
 /// |---|---|
@@ -39,24 +40,28 @@ pub struct FieldSpec {
 /// | `i16`, `u16` | `h`, `H` |
 /// | `i32`, `u32` | `i`, `I`, and `l`, `L` with a standard-size prefix |
 /// | `i64`, `u64` | `q`, `n`, native `l`; `Q`, `N`, `P`, native `L` |
-/// | `f32`, `f64` | `f`, `d` |
-/// | `[u8; N]` | `Ns` |
+/// | [`F16`], `f32`, `f64` | `e`, `f`, `d` |
+/// | `[u8; N]` | `Ns`, or `N` values of `B`/`c` |
+/// | `[T; N]`, `T` any of the above but `u8` | `N` values `T` stores (`[u32; 4]` is `4I`) |
 ///
+/// The values of an array must be adjacent in the record (`4I` or `II`, not `IxI`).
 /// Packing writes the exact bits (an `f32` signalling NaN stays signalling, where going
-/// through a Python float would quiet it).
+/// through a Python float would quiet it). `f32` does not stand for `e`: packing a
+/// single into a half rounds and can overflow, so the exact type is [`F16`].
 pub trait Field: Sized {
     /// The type's name, for mismatch messages.
     const NAME: &'static str;
 
-    /// Whether this type stores the field `spec` exactly.
-    fn fits(spec: FieldSpec) -> bool;
+    /// How many values, from the first of `specs` on, this type stores exactly, or `None`
+    /// if it does not store them byte for byte.
+    fn fits(specs: &[FieldSpec]) -> Option<usize>;
 
-    /// Reads the field at `at` (the caller guarantees it is inside `rec`), big-endian if
-    /// `BIG`.
+    /// Reads the field starting at `at` (the caller guarantees it is inside `rec`),
+    /// big-endian if `BIG`.
     fn read<const BIG: bool>(rec: &[u8], at: usize) -> Self;
 
-    /// Writes the field at `at` (the caller guarantees it is inside `out`), big-endian if
-    /// `BIG`.
+    /// Writes the field starting at `at` (the caller guarantees it is inside `out`),
+    /// big-endian if `BIG`.
     fn write<const BIG: bool>(&self, out: &mut [u8], at: usize);
 }
 
@@ -78,13 +83,41 @@ fn put<const N: usize>(out: &mut [u8], at: usize, bytes: [u8; N]) {
     }
 }
 
+/// One value stored as one fixed-size item: the element types of array fields.
+trait Scalar: Field + Copy + Default {
+    /// Whether this type stores the item `spec` exactly.
+    fn fits_one(spec: &FieldSpec) -> bool;
+}
+
+/// [`Field::fits`] for a scalar: the first value, if it fits.
+#[inline]
+fn fits_scalar<T: Scalar>(specs: &[FieldSpec]) -> Option<usize> {
+    specs.first().filter(|s| T::fits_one(s)).map(|_| 1)
+}
+
+/// [`Field::fits`] for `[T; N]`: `N` values `T` fits, each right after the one before.
+fn fits_array<T: Scalar, const N: usize>(specs: &[FieldSpec]) -> Option<usize> {
+    let run = specs.get(..N)?;
+    let first = run.first().map_or(0, |s| s.offset);
+    let adjacent = run.iter().enumerate().all(|(k, s)| {
+        T::fits_one(s) && Some(s.offset) == k.checked_mul(size_of::<T>()).map(|d| first + d)
+    });
+    adjacent.then_some(N)
+}
+
 macro_rules! number_field {
     ($t:ty, $name:literal, $($kind:pat),+) => {
+        impl Scalar for $t {
+            #[inline(always)]
+            fn fits_one(spec: &FieldSpec) -> bool {
+                matches!(spec.kind, $($kind)|+)
+            }
+        }
         impl Field for $t {
             const NAME: &'static str = $name;
-            #[inline(always)]
-            fn fits(spec: FieldSpec) -> bool {
-                matches!(spec.kind, $($kind)|+)
+            #[inline]
+            fn fits(specs: &[FieldSpec]) -> Option<usize> {
+                fits_scalar::<$t>(specs)
             }
             #[inline(always)]
             fn read<const BIG: bool>(rec: &[u8], at: usize) -> $t {
@@ -110,11 +143,18 @@ number_field!(u64, "u64", Kind::U64, Kind::Ptr);
 number_field!(f32, "f32", Kind::F32);
 number_field!(f64, "f64", Kind::F64);
 
+impl Scalar for bool {
+    #[inline(always)]
+    fn fits_one(spec: &FieldSpec) -> bool {
+        spec.kind == Kind::Bool
+    }
+}
+
 impl Field for bool {
     const NAME: &'static str = "bool";
-    #[inline(always)]
-    fn fits(spec: FieldSpec) -> bool {
-        spec.kind == Kind::Bool
+    #[inline]
+    fn fits(specs: &[FieldSpec]) -> Option<usize> {
+        fits_scalar::<bool>(specs)
     }
     #[inline(always)]
     fn read<const BIG: bool>(rec: &[u8], at: usize) -> bool {
@@ -126,11 +166,76 @@ impl Field for bool {
     }
 }
 
-impl<const N: usize> Field for [u8; N] {
-    const NAME: &'static str = "[u8; N] (N = the s field's length)";
+impl Scalar for F16 {
     #[inline(always)]
-    fn fits(spec: FieldSpec) -> bool {
-        spec.kind == Kind::Str && spec.len == N
+    fn fits_one(spec: &FieldSpec) -> bool {
+        spec.kind == Kind::F16
+    }
+}
+
+impl Field for F16 {
+    const NAME: &'static str = "F16";
+    #[inline]
+    fn fits(specs: &[FieldSpec]) -> Option<usize> {
+        fits_scalar::<F16>(specs)
+    }
+    #[inline(always)]
+    fn read<const BIG: bool>(rec: &[u8], at: usize) -> F16 {
+        F16::from_bits(u16::read::<BIG>(rec, at))
+    }
+    #[inline(always)]
+    fn write<const BIG: bool>(&self, out: &mut [u8], at: usize) {
+        self.to_bits().write::<BIG>(out, at);
+    }
+}
+
+macro_rules! array_field {
+    ($($t:ty: $name:literal),+) => {$(
+        impl<const N: usize> Field for [$t; N] {
+            const NAME: &'static str = $name;
+            #[inline]
+            fn fits(specs: &[FieldSpec]) -> Option<usize> {
+                fits_array::<$t, N>(specs)
+            }
+            #[inline(always)]
+            fn read<const BIG: bool>(rec: &[u8], at: usize) -> [$t; N] {
+                const SIZE: usize = size_of::<$t>();
+                std::array::from_fn(|k| <$t>::read::<BIG>(rec, at.wrapping_add(k * SIZE)))
+            }
+            #[inline(always)]
+            fn write<const BIG: bool>(&self, out: &mut [u8], at: usize) {
+                const SIZE: usize = size_of::<$t>();
+                for (k, v) in self.iter().enumerate() {
+                    v.write::<BIG>(out, at.wrapping_add(k * SIZE));
+                }
+            }
+        }
+    )+};
+}
+
+array_field!(
+    i8: "[i8; N]",
+    bool: "[bool; N]",
+    i16: "[i16; N]",
+    u16: "[u16; N]",
+    i32: "[i32; N]",
+    u32: "[u32; N]",
+    i64: "[i64; N]",
+    u64: "[u64; N]",
+    F16: "[F16; N]",
+    f32: "[f32; N]",
+    f64: "[f64; N]"
+);
+
+impl<const N: usize> Field for [u8; N] {
+    const NAME: &'static str = "[u8; N] (an Ns field, or N B/c values)";
+    #[inline]
+    fn fits(specs: &[FieldSpec]) -> Option<usize> {
+        match specs.first() {
+            Some(s) if s.kind == Kind::Str => (s.len == N).then_some(1),
+            _ if N == 0 => None,
+            _ => fits_array::<u8, N>(specs),
+        }
     }
     #[inline(always)]
     fn read<const BIG: bool>(rec: &[u8], at: usize) -> [u8; N] {
@@ -142,17 +247,44 @@ impl<const N: usize> Field for [u8; N] {
     }
 }
 
-/// A Rust type for a whole record: tuples of up to 12 [`Field`]s, or arrays `[T; N]`.
+/// A Rust type for a whole record: tuples of up to 12 [`Field`]s, or arrays `[T; N]` of
+/// one field type.
 pub trait Record: Sized {
-    /// Index of the first field that does not fit, with its Rust type name, or
-    /// `Err(arity)` if the number of fields differs.
-    fn check(specs: &[FieldSpec]) -> std::result::Result<Option<(usize, &'static str)>, usize>;
+    /// Binds the fields to the format's values `specs`, pushing each field's offset onto
+    /// `offsets`. `Ok(Some((value, rust type)))`: the field starting at that value does
+    /// not fit; `Err(fields)`: the Rust type has `fields` fields and they take fewer or
+    /// more values than the format has.
+    fn check(
+        specs: &[FieldSpec],
+        offsets: &mut Vec<usize>,
+    ) -> std::result::Result<Option<(usize, &'static str)>, usize>;
 
     /// Reads the record; `offsets` has one entry per field, all inside `rec`.
     fn read<const BIG: bool>(rec: &[u8], offsets: &[usize]) -> Self;
 
     /// Writes the record; `offsets` has one entry per field, all inside `out`.
     fn write<const BIG: bool>(&self, out: &mut [u8], offsets: &[usize]);
+}
+
+/// Binds one field of type `T` at value `*at` of `specs` (see [`Record::check`]).
+fn bind<T: Field>(
+    specs: &[FieldSpec],
+    at: &mut usize,
+    offsets: &mut Vec<usize>,
+    fields: usize,
+) -> std::result::Result<Option<(usize, &'static str)>, usize> {
+    let rest = specs.get(*at..).unwrap_or(&[]);
+    if rest.is_empty() {
+        return Err(fields);
+    }
+    match T::fits(rest) {
+        Some(n) => {
+            offsets.push(rest[0].offset);
+            *at += n;
+            Ok(None)
+        }
+        None => Ok(Some((*at, T::NAME))),
+    }
 }
 
 /// The offset of field `i` (always present: the arity was checked).
@@ -164,13 +296,17 @@ fn offset(offsets: &[usize], i: usize) -> usize {
 macro_rules! tuple_record {
     ($n:expr; $($T:ident $i:tt),+) => {
         impl<$($T: Field),+> Record for ($($T,)+) {
-            fn check(specs: &[FieldSpec]) -> std::result::Result<Option<(usize, &'static str)>, usize> {
-                if specs.len() != $n {
+            fn check(
+                specs: &[FieldSpec],
+                offsets: &mut Vec<usize>,
+            ) -> std::result::Result<Option<(usize, &'static str)>, usize> {
+                let mut at = 0;
+                $(if let Some(misfit) = bind::<$T>(specs, &mut at, offsets, $n)? {
+                    return Ok(Some(misfit));
+                })+
+                if at != specs.len() {
                     return Err($n);
                 }
-                $(if !$T::fits(specs[$i]) {
-                    return Ok(Some(($i, $T::NAME)));
-                })+
                 Ok(None)
             }
             #[inline(always)]
@@ -199,14 +335,20 @@ tuple_record!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
 tuple_record!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
 
 impl<T: Field + Copy + Default, const N: usize> Record for [T; N] {
-    fn check(specs: &[FieldSpec]) -> std::result::Result<Option<(usize, &'static str)>, usize> {
-        if specs.len() != N {
+    fn check(
+        specs: &[FieldSpec],
+        offsets: &mut Vec<usize>,
+    ) -> std::result::Result<Option<(usize, &'static str)>, usize> {
+        let mut at = 0;
+        for _ in 0..N {
+            if let Some(misfit) = bind::<T>(specs, &mut at, offsets, N)? {
+                return Ok(Some(misfit));
+            }
+        }
+        if at != specs.len() {
             return Err(N);
         }
-        Ok(specs
-            .iter()
-            .position(|s| !T::fits(*s))
-            .map(|i| (i, T::NAME)))
+        Ok(None)
     }
     #[inline]
     fn read<const BIG: bool>(rec: &[u8], offsets: &[usize]) -> Self {
@@ -239,25 +381,27 @@ pub struct Typed<T> {
 
 impl<T: Record> Typed<T> {
     pub(crate) fn new(layout: &Layout) -> Result<Typed<T>> {
-        let mut specs = Vec::with_capacity(layout.len.min(4096));
-        let mut offsets = Vec::with_capacity(layout.len.min(4096));
+        // One spec per value; a layout too long to list cannot match a Rust type anyway
+        // (a tuple has at most 12 fields, and an array of 4096 is far past any record).
+        const MAX: usize = 1 << 16;
+        if layout.len > MAX {
+            return Err(Error::TypedArity {
+                expected: layout.len,
+                got: MAX,
+            });
+        }
+        let mut specs = Vec::with_capacity(layout.len);
         for code in &layout.codes {
-            let reps = code.values;
-            if reps > 4096 || specs.len() > 4096 {
-                return Err(Error::TypedArity {
-                    expected: layout.len,
-                    got: specs.len(),
-                });
-            }
-            for j in 0..reps {
+            for j in 0..code.values {
                 specs.push(FieldSpec {
                     kind: code.kind,
                     len: code.count,
+                    offset: code.offset + j * code.kind.size(),
                 });
-                offsets.push(code.offset + j * code.kind.size());
             }
         }
-        match T::check(&specs) {
+        let mut offsets = Vec::new();
+        match T::check(&specs, &mut offsets) {
             Err(got) => Err(Error::TypedArity {
                 expected: layout.len,
                 got,

@@ -15,7 +15,7 @@ use crate::unpack::Values;
 use crate::value::{AsValueRef, Value, ValueRef};
 
 /// A Rust type one unpacked value converts to: integers (range-checked), `bool`, `f32`,
-/// `f64`, `&[u8]`, `Vec<u8>`, `[u8; N]`, [`Value`], [`ValueRef`].
+/// `f64`, [`F16`](crate::F16), `&[u8]`, `Vec<u8>`, `[u8; N]`, [`Value`], [`ValueRef`].
 pub trait FromValue<'a>: Sized {
     /// The type's name, for mismatch messages.
     const NAME: &'static str;
@@ -69,6 +69,19 @@ impl<'a> FromValue<'a> for f32 {
     fn from_value(v: ValueRef<'a>) -> Option<f32> {
         match v {
             ValueRef::Float(f) => Some(crate::half::f64_to_f32(f)),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> FromValue<'a> for crate::F16 {
+    const NAME: &'static str = "F16";
+    /// Exact for values from `e` fields; others are rounded as `e` packs them, and
+    /// `None` if too large for a half.
+    #[inline(always)]
+    fn from_value(v: ValueRef<'a>) -> Option<crate::F16> {
+        match v {
+            ValueRef::Float(f) => crate::F16::from_f64(f).ok(),
             _ => None,
         }
     }

@@ -5,6 +5,7 @@
 
 use crate::format::{Code, Kind, Layout};
 use crate::half;
+use crate::ops::OpCode;
 use crate::value::{Value, ValueRef};
 
 /// Decodes item `j` of `code` from `rec` (the whole record).
@@ -107,75 +108,94 @@ pub(crate) fn fill(layout: &Layout, rec: &[u8], out: &mut Vec<Value>) {
 }
 
 /// Calls `f` with every value of the record `rec` (exactly `layout.size` bytes), in order.
-#[inline(always)]
-pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], f: impl Sink<'a>) {
-    if layout.mode.is_big_endian() {
-        for_each_in::<true>(layout, rec, f)
-    } else {
-        for_each_in::<false>(layout, rec, f)
-    }
-}
-
-/// [`for_each`] with the byte order fixed, so the per-value code has no branch on it.
 ///
-/// One dispatch per code (a run of one format character): a code of one value is one
-/// load, a longer run a loop over fixed-size chunks of the record, without per-value
-/// offset arithmetic or bounds checks.
+/// One dispatch per op (a run of one format character, its byte order folded into the
+/// op code): a lone value is one load, a run a loop of loads, without bounds checks: the
+/// record's length is checked once here and every op's bytes are inside the record by
+/// the layout's invariant ([`Layout::check_ops`], checked when the format is compiled).
 #[inline(always)]
-fn for_each_in<'a, const BIG: bool>(layout: &Layout, rec: &'a [u8], mut f: impl Sink<'a>) {
-    for code in &layout.codes {
-        // Always inside the record: offsets come from the layout.
-        let Some(src) = rec.get(code.offset..code.end) else {
-            continue;
-        };
+pub(crate) fn for_each<'a>(layout: &Layout, rec: &'a [u8], mut f: impl Sink<'a>) {
+    // The callers check it first; this keeps the unchecked reads below sound.
+    if rec.len() != layout.size {
+        return;
+    }
+    let base = rec.as_ptr();
+    for op in layout.field_ops() {
+        let n = op.values;
+        // SAFETY: `op.offset <= op.end <= layout.size == rec.len()` (compile-time check).
+        let src = unsafe { base.add(op.offset) };
+        // The op's bytes, for the ops that are not runs of fixed-size items.
+        // SAFETY: as `src`; `rec` is borrowed for 'a.
+        let bytes =
+            || -> &'a [u8] { unsafe { std::slice::from_raw_parts(src, op.end - op.offset) } };
         macro_rules! num {
-            ($t:ty, |$x:ident| $value:expr) => {{
+            ($t:ty, $from:ident, |$x:ident| $value:expr) => {{
                 const N: usize = std::mem::size_of::<$t>();
-                let get = |raw: [u8; N]| {
-                    if BIG {
-                        <$t>::from_be_bytes(raw)
-                    } else {
-                        <$t>::from_le_bytes(raw)
-                    }
+                // SAFETY: a numeric op covers `n` items of `N` bytes from `op.offset`,
+                // inside the record (compile-time check), and k < n.
+                let get = |k: usize| {
+                    <$t>::$from(unsafe { src.add(k * N).cast::<[u8; N]>().read_unaligned() })
                 };
-                if code.count == 1 {
-                    if let Some(raw) = src.first_chunk::<N>() {
-                        let $x = get(*raw);
-                        f.put($value);
-                    }
+                // A lone value (most header fields) without the loop's bookkeeping.
+                if n == 1 {
+                    let $x = get(0);
+                    f.put($value);
                 } else {
-                    for raw in src.chunks_exact(N) {
-                        let $x = get(raw.try_into().unwrap_or([0; N]));
+                    for k in 0..n {
+                        let $x = get(k);
                         f.put($value);
                     }
                 }
             }};
         }
-        match code.kind {
-            Kind::I8 => num!(i8, |x| ValueRef::Int(i128::from(x))),
-            Kind::U8 => num!(u8, |x| ValueRef::Int(i128::from(x))),
-            Kind::I16 => num!(i16, |x| ValueRef::Int(i128::from(x))),
-            Kind::U16 => num!(u16, |x| ValueRef::Int(i128::from(x))),
-            Kind::I32 => num!(i32, |x| ValueRef::Int(i128::from(x))),
-            Kind::U32 => num!(u32, |x| ValueRef::Int(i128::from(x))),
-            Kind::I64 => num!(i64, |x| ValueRef::Int(i128::from(x))),
-            Kind::U64 | Kind::Ptr => num!(u64, |x| ValueRef::Int(i128::from(x))),
-            Kind::Bool => num!(u8, |x| ValueRef::Bool(x != 0)),
-            Kind::F16 => num!(u16, |x| ValueRef::Float(half::f16_bits_to_f64(x))),
-            Kind::F32 => num!(u32, |x| ValueRef::Float(half::f32_to_f64(f32::from_bits(
-                x
-            )))),
-            Kind::F64 => num!(u64, |x| ValueRef::Float(f64::from_bits(x))),
-            Kind::Char => {
-                for byte in src.chunks_exact(1) {
+        macro_rules! int {
+            ($t:ty, $from:ident) => {
+                num!($t, $from, |x| ValueRef::Int(i128::from(x)))
+            };
+        }
+        match op.code {
+            OpCode::ZeroSmall | OpCode::ZeroGap => {}
+            OpCode::I8 => int!(i8, from_le_bytes),
+            OpCode::U8 => int!(u8, from_le_bytes),
+            OpCode::I16Le => int!(i16, from_le_bytes),
+            OpCode::I16Be => int!(i16, from_be_bytes),
+            OpCode::U16Le => int!(u16, from_le_bytes),
+            OpCode::U16Be => int!(u16, from_be_bytes),
+            OpCode::I32Le => int!(i32, from_le_bytes),
+            OpCode::I32Be => int!(i32, from_be_bytes),
+            OpCode::U32Le => int!(u32, from_le_bytes),
+            OpCode::U32Be => int!(u32, from_be_bytes),
+            OpCode::I64Le => int!(i64, from_le_bytes),
+            OpCode::I64Be => int!(i64, from_be_bytes),
+            OpCode::U64Le | OpCode::Ptr => int!(u64, from_le_bytes),
+            OpCode::U64Be => int!(u64, from_be_bytes),
+            OpCode::Bool => num!(u8, from_le_bytes, |x| ValueRef::Bool(x != 0)),
+            OpCode::F16Le => num!(u16, from_le_bytes, |x| ValueRef::Float(
+                half::f16_bits_to_f64(x)
+            )),
+            OpCode::F16Be => num!(u16, from_be_bytes, |x| ValueRef::Float(
+                half::f16_bits_to_f64(x)
+            )),
+            OpCode::F32Le | OpCode::F32Native => {
+                num!(u32, from_le_bytes, |x| ValueRef::Float(half::f32_to_f64(
+                    f32::from_bits(x)
+                )))
+            }
+            OpCode::F32Be => num!(u32, from_be_bytes, |x| ValueRef::Float(half::f32_to_f64(
+                f32::from_bits(x)
+            ))),
+            OpCode::F64Le => num!(u64, from_le_bytes, |x| ValueRef::Float(f64::from_bits(x))),
+            OpCode::F64Be => num!(u64, from_be_bytes, |x| ValueRef::Float(f64::from_bits(x))),
+            OpCode::Char => {
+                for byte in bytes().chunks_exact(1) {
                     f.put(ValueRef::Bytes(byte));
                 }
             }
-            Kind::Str => f.put(ValueRef::Bytes(src)),
-            Kind::Pascal => {
+            OpCode::Str => f.put(ValueRef::Bytes(bytes())),
+            OpCode::Pascal => {
                 // The caller refuses layouts with `0p`, so there is a length byte.
-                if let Some((&n, rest)) = src.split_first() {
-                    f.put(ValueRef::Bytes(&rest[..usize::from(n).min(rest.len())]));
+                if let Some((&len, rest)) = bytes().split_first() {
+                    f.put(ValueRef::Bytes(&rest[..usize::from(len).min(rest.len())]));
                 }
             }
         }

@@ -104,30 +104,95 @@ impl<'a> ValueRef<'a> {
 }
 
 /// Anything that can be packed as one value: [`Value`], [`ValueRef`], Rust integers,
-/// `bool`, `f32`/`f64`, and byte strings (`&[u8]`, `Vec<u8>`, `[u8; N]`).
+/// `bool`, `f32`/`f64`, [`F16`](crate::F16), and byte strings (`&[u8]`, `Vec<u8>`, `[u8; N]`).
 ///
 /// This is what lets `pack` take `&[Value]`, `&[ValueRef]` or `&[u32]` alike without
 /// converting (and so without allocating).
 pub trait AsValueRef {
     /// Borrows `self` as a value.
     fn as_value_ref(&self) -> ValueRef<'_>;
+
+    /// The value if it is an `Int`: the packing loop's fast path, a single tag test
+    /// where going through [`as_value_ref`](Self::as_value_ref) may branch on every
+    /// variant. Implementations must agree with `as_value_ref`.
+    #[inline(always)]
+    fn as_int(&self) -> Option<i128> {
+        match self.as_value_ref() {
+            ValueRef::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The value if it is a `Float` (see [`as_int`](Self::as_int)).
+    #[inline(always)]
+    fn as_float(&self) -> Option<f64> {
+        match self.as_value_ref() {
+            ValueRef::Float(f) => Some(f),
+            _ => None,
+        }
+    }
 }
 
 impl AsValueRef for Value {
+    #[inline]
     fn as_value_ref(&self) -> ValueRef<'_> {
         self.as_ref()
+    }
+
+    #[inline(always)]
+    fn as_int(&self) -> Option<i128> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn as_float(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
     }
 }
 
 impl AsValueRef for ValueRef<'_> {
+    #[inline]
     fn as_value_ref(&self) -> ValueRef<'_> {
         *self
+    }
+
+    #[inline(always)]
+    fn as_int(&self) -> Option<i128> {
+        match self {
+            ValueRef::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn as_float(&self) -> Option<f64> {
+        match self {
+            ValueRef::Float(f) => Some(*f),
+            _ => None,
+        }
     }
 }
 
 impl<T: AsValueRef + ?Sized> AsValueRef for &T {
+    #[inline]
     fn as_value_ref(&self) -> ValueRef<'_> {
         (**self).as_value_ref()
+    }
+
+    #[inline(always)]
+    fn as_int(&self) -> Option<i128> {
+        (**self).as_int()
+    }
+
+    #[inline(always)]
+    fn as_float(&self) -> Option<f64> {
+        (**self).as_float()
     }
 }
 
@@ -162,6 +227,18 @@ impl AsValueRef for f64 {
 impl AsValueRef for f32 {
     fn as_value_ref(&self) -> ValueRef<'_> {
         ValueRef::Float(crate::half::f32_to_f64(*self))
+    }
+}
+
+impl AsValueRef for crate::F16 {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::Float(self.to_f64())
+    }
+}
+
+impl From<crate::F16> for Value {
+    fn from(v: crate::F16) -> Value {
+        Value::Float(v.to_f64())
     }
 }
 

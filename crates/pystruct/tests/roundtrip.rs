@@ -3,7 +3,7 @@
 //! bytes back.
 
 use proptest::prelude::*;
-use pystruct::{Struct, Value};
+use pystruct::{Struct, Value, F16};
 
 /// One format item with values that survive a round trip through it.
 #[derive(Clone, Debug)]
@@ -175,5 +175,128 @@ proptest! {
         let data = st.pack_as(&(a, name, h, q, flag)).unwrap();
         let (a2, name2, h2, q2, flag2): (i32, [u8; 5], f32, u64, bool) = st.unpack_as(&data).unwrap();
         prop_assert_eq!((a2, name2, h2.to_bits(), q2, flag2), (a, name, h.to_bits(), q, flag));
+    }
+}
+
+/// The 32-field benchmark record as a typed record: arrays of every numeric type.
+type Rec32 = (
+    [u32; 4],
+    [u16; 4],
+    [u64; 4],
+    [f64; 4],
+    [u8; 4],
+    [i8; 4],
+    [i16; 4],
+    [f32; 2],
+    [F16; 2],
+);
+
+/// The values of a typed 32-field record, in format order, as the dynamic path takes them.
+fn rec32_values(r: &Rec32) -> Vec<Value> {
+    let mut v: Vec<Value> = Vec::new();
+    v.extend(r.0.iter().map(|&x| Value::from(x)));
+    v.extend(r.1.iter().map(|&x| Value::from(x)));
+    v.extend(r.2.iter().map(|&x| Value::from(x)));
+    v.extend(r.3.iter().map(|&x| Value::from(x)));
+    v.extend(r.4.iter().map(|&x| Value::from(x)));
+    v.extend(r.5.iter().map(|&x| Value::from(x)));
+    v.extend(r.6.iter().map(|&x| Value::from(x)));
+    v.extend(r.7.iter().map(|&x| Value::from(x)));
+    v.extend(r.8.iter().map(|&x| Value::from(x)));
+    v
+}
+
+/// A NaN made quiet (payload kept): going through a Python float quiets a signalling NaN,
+/// which the typed path (exact bits) does not; and every half NaN packs as the default one.
+fn quiet32(x: f32) -> f32 {
+    if x.is_nan() {
+        f32::from_bits(x.to_bits() | 0x0040_0000)
+    } else {
+        x
+    }
+}
+
+fn quiet64(x: f64) -> f64 {
+    if x.is_nan() {
+        f64::from_bits(x.to_bits() | 0x0008_0000_0000_0000)
+    } else {
+        x
+    }
+}
+
+fn half(bits: u16) -> F16 {
+    let h = F16::from_bits(bits);
+    if h.to_f64().is_nan() {
+        F16::from_bits((bits & 0x8000) | 0x7e00)
+    } else {
+        h
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn typed_wide_record_matches_the_dynamic_path(
+        a in any::<[u32; 4]>(), b in any::<[u16; 4]>(), c in any::<[u64; 4]>(),
+        d in any::<[f64; 4]>(), e in any::<[u8; 4]>(), f in any::<[i8; 4]>(),
+        g in any::<[i16; 4]>(), h in any::<[f32; 2]>(), k in any::<[u16; 2]>(),
+        prefix in prop::sample::select(vec!["<", ">", "!", "=", "@"]),
+    ) {
+        let rec: Rec32 = (a, b, c, d.map(quiet64), e, f, g, h.map(quiet32), k.map(half));
+        let st = Struct::new(format!("{prefix}4I4H4Q4d4B4b4h2f2e")).unwrap();
+        let typed = st.typed::<Rec32>().unwrap();
+        let values = rec32_values(&rec);
+        let data = typed.pack(&rec).unwrap();
+        prop_assert_eq!(&data, &st.pack(&values).unwrap());
+        let mut buf = vec![0xaa; st.size() + 3];
+        typed.pack_into(&mut buf, 3, &rec).unwrap();
+        prop_assert_eq!(&buf[3..], &data[..]);
+        // Unpacking any bytes: the same values both ways (floats by bits).
+        let back = typed.unpack(&data).unwrap();
+        prop_assert!(same(&rec32_values(&back), &st.unpack(&data).unwrap()));
+        prop_assert_eq!(typed.pack(&back).unwrap(), data);
+    }
+
+    #[test]
+    fn typed_wide_record_unpacks_any_bytes_like_the_dynamic_path(
+        bytes in prop::collection::vec(any::<u8>(), 116),
+        big in any::<bool>(),
+    ) {
+        let st = Struct::new(if big { ">4I4H4Q4d4B4b4h2f2e" } else { "<4I4H4Q4d4B4b4h2f2e" }).unwrap();
+        let typed = st.typed::<Rec32>().unwrap();
+        let rec = typed.unpack(&bytes).unwrap();
+        prop_assert!(same(&rec32_values(&rec), &st.unpack(&bytes).unwrap()));
+        // The typed path keeps every bit, NaN payloads included.
+        prop_assert_eq!(typed.pack(&rec).unwrap(), bytes);
+    }
+
+    #[test]
+    fn byte_arrays_fit_s_b_and_c(x in any::<[u8; 3]>(), n in any::<i8>()) {
+        for fmt in ["<3sb", "<3Bb", "<3cb", "<BcBb"] {
+            let st = Struct::new(fmt).unwrap();
+            let typed = st.typed::<([u8; 3], i8)>().unwrap();
+            let data = typed.pack(&(x, n)).unwrap();
+            prop_assert_eq!(&data[..3], &x[..]);
+            prop_assert_eq!(typed.unpack(&data).unwrap(), (x, n));
+        }
+    }
+
+    #[test]
+    fn half_conversions_are_cpythons(bits in any::<u16>(), x in any::<f64>()) {
+        // Exact both ways for every non-NaN half.
+        let h = F16::from_bits(bits);
+        if !h.to_f64().is_nan() {
+            prop_assert_eq!(F16::from_f64(h.to_f64()).unwrap(), h);
+            prop_assert_eq!(F16::from_f32(h.to_f32()).unwrap(), h);
+            prop_assert_eq!(f64::from(h.to_f32()).to_bits(), h.to_f64().to_bits());
+        }
+        // Rounding and overflow as `struct.pack('e', x)`.
+        let st = Struct::new("<e").unwrap();
+        match (F16::from_f64(x), st.pack(&[Value::Float(x)])) {
+            (Ok(h), Ok(data)) => prop_assert_eq!(h.to_bits().to_le_bytes().to_vec(), data),
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+        }
     }
 }
