@@ -73,7 +73,11 @@ fn worker(listener: std::net::TcpListener, resp: &'static [u8]) -> io::Result<()
 fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     let usage = || io::Error::other("usage: http_floor PORT [WORKERS]");
-    let port: u16 = args.next().ok_or_else(usage)?.parse().map_err(|_| usage())?;
+    let port: u16 = args
+        .next()
+        .ok_or_else(usage)?
+        .parse()
+        .map_err(|_| usage())?;
     let workers = match args.next() {
         Some(w) => w.parse().map_err(|_| usage())?,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -90,7 +94,8 @@ fn main() -> io::Result<()> {
         threads.push(std::thread::spawn(move || worker(listener, resp)));
     }
     for t in threads {
-        t.join().map_err(|_| io::Error::other("worker panicked"))??;
+        t.join()
+            .map_err(|_| io::Error::other("worker panicked"))??;
     }
     Ok(())
 }

@@ -9,6 +9,8 @@
 //! The announced length is checked before anything is buffered: a negative length (a
 //! signed field such as `!i`) or one above `--max-frame` is an error, never an allocation.
 
+use std::sync::Arc;
+
 use bytes::{BufMut, Bytes, BytesMut};
 use pystruct::{Struct, Value};
 use tokio_util::codec::{Decoder, Encoder};
@@ -18,7 +20,8 @@ use super::{take_body, FrameError, Framing};
 /// A validated header format: exactly one integer field (pad bytes allowed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StructHeader {
-    st: Struct,
+    /// Shared: a [`Framing`] (and so every frame error) carries a copy of the header.
+    st: Arc<Struct>,
     /// The largest length the integer field can hold (e.g. 65535 for `!H`).
     field_max: u64,
 }
@@ -53,7 +56,10 @@ impl StructHeader {
         .into_iter()
         .find(|&n| st.pack(&[Value::Int(i128::from(n))]).is_ok())
         .unwrap_or(0);
-        Ok(StructHeader { st, field_max })
+        Ok(StructHeader {
+            st: Arc::new(st),
+            field_max,
+        })
     }
 
     /// The format, as given (`!I`).

@@ -33,16 +33,6 @@ pub fn invalidate_all() {
     GENERATION.fetch_add(1, Ordering::Release);
 }
 
-fn monotonic_ms() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec we pass.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
-    ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
-}
-
 /// One servable representation of a file (the file itself or a precompressed sibling).
 #[derive(Debug)]
 pub struct Repr {
@@ -147,7 +137,7 @@ pub type Error = OpenError;
 ///
 /// `site` identifies the server so two servers on one thread never share entries.
 pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Entry>, Error> {
-    let now = monotonic_ms();
+    let now = crate::http::clock::coarse_monotonic_ms();
     // Must come before loading the generation: it bumps it when files changed.
     let inotify = crate::http::watch::changed();
     let generation = GENERATION.load(Ordering::Acquire);

@@ -265,7 +265,9 @@ async fn run(site: &Arc<Site>, io: &mut Io, waiter: &mut Waiter, peer: SocketAdd
         let deadline = match head_started {
             Some(t) if !idle => t + cfg.header_timeout,
             _ if !served_any => connected + cfg.header_timeout,
-            _ => Instant::now() + cfg.idle_timeout,
+            // Once per request: the coarse clock is cheap and whole seconds are all the
+            // idle timeout needs.
+            _ => crate::http::clock::coarse_now() + cfg.idle_timeout,
         };
         if idle {
             io.release();

@@ -19,6 +19,7 @@
 
 pub mod body;
 pub mod cache;
+pub mod clock;
 pub mod compress;
 pub mod conditional;
 pub mod config;

@@ -134,8 +134,11 @@ fn worker(
     token: CancellationToken,
     active: Arc<AtomicUsize>,
 ) -> io::Result<()> {
+    // I/O and timers only: signals are the signal thread's job, and without the signal
+    // and process drivers every park of this loop does less.
     let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+        .enable_io()
+        .enable_time()
         .build()?;
     rt.block_on(async move {
         let listener = TcpListener::from_std(listener)?;

@@ -65,7 +65,7 @@ pub fn watch(root: &Path, dir_rel: &[u8]) -> bool {
     let Some(s) = shared() else {
         return false;
     };
-    if !ready() {
+    if !registered() {
         return false;
     }
     let Ok(mut watched) = s.watched.lock() else {
@@ -95,24 +95,19 @@ pub fn watch(root: &Path, dir_rel: &[u8]) -> bool {
 }
 
 /// Makes sure this worker has registered the descriptor; false if it cannot.
-fn ready() -> bool {
-    LOCAL.with(|l| {
-        let mut l = l.borrow_mut();
-        if l.is_none() {
-            let afd = shared()
-                .and_then(|s| rustix::io::fcntl_dupfd_cloexec(&s.fd, 0).ok())
-                .and_then(|fd| {
-                    // Only inside a tokio runtime (the workers); elsewhere stay unavailable.
-                    tokio::runtime::Handle::try_current().ok()?;
-                    // SAFETY: the OwnedFd owns this descriptor for as long as the AsyncFd
-                    // lives and always reports the same raw fd.
-                    unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
-                        .ok()
-                });
-            *l = Some(afd);
-        }
-        matches!(&*l, Some(Some(_)))
-    })
+fn registered() -> bool {
+    LOCAL.with(|l| l.borrow_mut().get_or_insert_with(register).is_some())
+}
+
+/// This worker's registration of the shared descriptor, made on first use: `None` if it
+/// cannot be made (outside a tokio runtime, or inotify is unavailable).
+fn register() -> Option<AsyncFd<OwnedFd>> {
+    let fd = shared().and_then(|s| rustix::io::fcntl_dupfd_cloexec(&s.fd, 0).ok())?;
+    // Only inside a tokio runtime (the workers); elsewhere stay unavailable.
+    tokio::runtime::Handle::try_current().ok()?;
+    // SAFETY: the OwnedFd owns this descriptor for as long as the AsyncFd lives and
+    // always reports the same raw fd.
+    unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }.ok()
 }
 
 /// Checks for file changes without a system call in the common case.
@@ -121,12 +116,10 @@ fn ready() -> bool {
 /// `Some(true)`: something changed (caches invalidated, events drained);
 /// `Some(false)`: nothing changed since the last check.
 pub fn changed() -> Option<bool> {
-    if !ready() {
-        return None;
-    }
     LOCAL.with(|l| {
-        let l = l.borrow();
-        let afd = l.as_ref()?.as_ref()?;
+        // One thread-local access per request: registration and the readiness check.
+        let mut l = l.borrow_mut();
+        let afd = l.get_or_insert_with(register).as_ref()?;
         let mut cx = Context::from_waker(Waker::noop());
         match afd.poll_read_ready(&mut cx) {
             Poll::Pending => Some(false),
