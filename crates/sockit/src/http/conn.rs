@@ -23,7 +23,7 @@ use crate::http::log;
 use crate::http::message::{self, Framing};
 use crate::http::response::{self as resp, Finish};
 use crate::http::sendfile;
-use crate::http::stream::{give_buf, linger, take_buf, Kind as BufKind};
+use crate::http::stream::{give_buf, linger, take_buf, Kind as BufKind, OpenConn};
 pub use crate::http::stream::{linger_stream, BodyReadError, Io};
 
 /// Result of waiting for the next bytes.
@@ -99,6 +99,7 @@ impl Waiter {
 ///
 /// Meant to run on a worker's current-thread runtime (see [`busy_here`]).
 pub async fn serve(site: Arc<Site>, stream: TcpStream, peer: SocketAddr) {
+    let _open = OpenConn::new();
     let cfg = &site.config;
     let mut io = Io {
         stream,

@@ -32,8 +32,30 @@ pub(crate) enum Kind {
     Write,
 }
 
+/// Up to this many connections on a worker, idle ones keep their buffers (at most about
+/// 3 MiB per worker); past it they hand them back to the pool while they wait.
+const KEEP_BUFFERS_UP_TO: usize = 256;
+
 thread_local! {
     static POOLS: RefCell<[Vec<Vec<u8>>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+    /// Connections open on this worker thread.
+    static OPEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts a connection in its worker's [`OPEN`] for as long as it lives.
+pub(crate) struct OpenConn(());
+
+impl OpenConn {
+    pub(crate) fn new() -> OpenConn {
+        OPEN.with(|o| o.set(o.get() + 1));
+        OpenConn(())
+    }
+}
+
+impl Drop for OpenConn {
+    fn drop(&mut self) {
+        OPEN.with(|o| o.set(o.get().saturating_sub(1)));
+    }
 }
 
 /// A buffer from this thread's pool (or a new one).
@@ -230,13 +252,20 @@ impl Io {
         sendfile::write_all(&self.stream, crate::http::body::CONTINUE, false, self.stall).await
     }
 
-    /// Gives the buffers back to the pool while the connection sits idle.
+    /// Gives the buffers back to the pool while the connection sits idle, when this
+    /// worker has more than [`KEEP_BUFFERS_UP_TO`] connections.
     pub(crate) fn release(&mut self) {
         if self.start == self.end && self.wbuf.is_empty() {
-            give_buf(Kind::Read, &mut self.rbuf);
-            give_buf(Kind::Write, &mut self.wbuf);
             self.start = 0;
             self.end = 0;
+            // A busy client on a worker with few connections is back in microseconds:
+            // keeping its (ordinary-sized) buffers saves a pool round trip per request.
+            let few = OPEN.with(|o| o.get()) <= KEEP_BUFFERS_UP_TO;
+            if few && self.rbuf.len() <= READ_BUF && self.wbuf.capacity() <= POOL_BUF_MAX {
+                return;
+            }
+            give_buf(Kind::Read, &mut self.rbuf);
+            give_buf(Kind::Write, &mut self.wbuf);
         }
     }
 }
