@@ -35,7 +35,9 @@ sockit udp listen 9999 --unpack i5sf        print each datagram as (1, b'zhang',
     #[command(
         long_about = "Send MESSAGE as one datagram to HOST:PORT, or, without MESSAGE, each stdin line \
 (without its newline) as one datagram. --wait-reply waits for an answer after each datagram \
-and prints it; no answer within --timeout is an error (exit 1).\n\n\
+and prints it; no answer within --timeout is an error (exit 1). After a broadcast, \
+--wait-reply listens for the whole --timeout and prints every answer as \"[sender] payload\", \
+one per responding host (discovery); none at all is the error.\n\n\
 A datagram carries at most 65507 bytes over IPv4 and 65527 over IPv6; longer messages are \
 refused with the size and the limit. Sending to a broadcast address needs --broadcast \
 (SO_BROADCAST); only ever broadcast to addresses you own, e.g. 127.255.255.255.",
@@ -44,6 +46,7 @@ sockit udp send 127.0.0.1:9999 hello\n  \
 sockit udp send localhost:9999 ping --wait-reply --timeout 2\n  \
 printf 'a\\nb\\n' | sockit udp send [::1]:9999         two datagrams\n  \
 sockit udp send --broadcast 127.255.255.255:9999 hi\n  \
+sockit udp send -b 127.255.255.255:9999 who --wait-reply -w 1   every answer\n  \
 echo \"1 b'zhang' 1.75\" | sockit udp send 127.0.0.1:9999 --pack i5sf"
     )]
     Send(UdpSendArgs),
@@ -108,7 +111,8 @@ pub struct UdpSendArgs {
     #[arg(long, short = 'b')]
     pub broadcast: bool,
 
-    /// After each datagram, wait for one reply and print it.
+    /// After each datagram, wait for one reply and print it. With --broadcast, print
+    /// every reply that arrives within --timeout as "[sender] payload" (exit 1 if none).
     #[arg(long)]
     pub wait_reply: bool,
 

@@ -159,9 +159,57 @@ pub async fn send_one(
         socket.send(msg).await
     };
     sent.map_err(|err| classify(err, dest, msg.len()))?;
-    if config.wait_reply {
+    if config.wait_reply && config.broadcast {
+        wait_replies(socket, dest, config, output).await?;
+    } else if config.wait_reply {
         let reply = wait_reply(socket, dest, config).await?;
         output.write(reply).await;
+    }
+    Ok(())
+}
+
+/// After a broadcast, every host on the segment may answer: prints each reply as
+/// `[sender] payload` until the timeout, and fails only if none came.
+async fn wait_replies(
+    socket: &UdpSocket,
+    dest: SocketAddr,
+    config: &SendConfig,
+    output: &Output,
+) -> Result<(), SendError> {
+    let deadline = tokio::time::Instant::now() + config.timeout;
+    let mut replies = 0usize;
+    loop {
+        let mut buf = BytesMut::with_capacity(config.buffer);
+        let received =
+            tokio::time::timeout_at(deadline, recv_datagram(socket, &mut buf, config.buffer)).await;
+        let datagram = match received {
+            Err(_) => break,
+            // An ICMP error from one host says nothing about the others: keep listening.
+            Ok(Err(err)) if err.kind() == std::io::ErrorKind::ConnectionRefused => continue,
+            Ok(Err(err)) => return Err(classify(err, dest, 0)),
+            Ok(Ok(datagram)) => datagram,
+        };
+        replies += 1;
+        if datagram.truncated() {
+            event(format!(
+                "datagram from {} truncated: {} bytes, buffer {}",
+                datagram.from, datagram.len, config.buffer
+            ));
+        }
+        let prefix = format!("[{}] ", datagram.from);
+        let mut out = BytesMut::with_capacity(prefix.len() + datagram.data.len() + 1);
+        out.extend_from_slice(prefix.as_bytes());
+        out.extend_from_slice(&datagram.data);
+        if datagram.data.last() != Some(&b'\n') {
+            out.put_u8(b'\n');
+        }
+        output.write(out.freeze()).await;
+    }
+    if replies == 0 {
+        return Err(SendError::NoReply {
+            dest,
+            timeout: config.timeout,
+        });
     }
     Ok(())
 }
