@@ -535,3 +535,19 @@ fn every_reachable_status_code_is_produced() {
         assert!(seen.contains(&code), "{code} never produced; saw {seen:?}");
     }
 }
+
+#[test]
+fn access_log_shows_the_partial_request_of_a_408() {
+    // A head that never completes is logged with what it sent of its request line.
+    let site = Site::new();
+    let srv = site.serve(&["--header-timeout", "1"]);
+    let mut c = srv.connect();
+    c.send("GET /slow.txt HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    let r = c.read_response().expect("a 408");
+    assert_eq!(r.status, 408);
+    let line = srv
+        .wait_log(" 408 ", Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("408 not logged:\n{}", srv.stderr()));
+    assert!(line.contains("\"GET /slow.txt HTTP/1.1\" 408 "), "{line}");
+}

@@ -154,30 +154,40 @@ fn bad_head(site: &Site, w: &mut Vec<u8>, status: u16, peer: SocketAddr, buf: &[
         extra: &site.extra,
     };
     let bytes = resp::error(w, status, false, b"", f);
-    if site.config.log != crate::http::config::LogFormat::Off {
-        // The request line as sent (bounded), so the log shows what was refused.
-        let line_end = buf
-            .iter()
-            .position(|&b| b == b'\r' || b == b'\n')
-            .unwrap_or(buf.len())
-            .min(1024);
-        let line = &buf[..line_end];
-        let mut parts = line.splitn(2, |&b| b == b' ');
-        let method = std::str::from_utf8(parts.next().unwrap_or(b"-")).unwrap_or("-");
-        let target = parts.next().unwrap_or(b"");
-        log::write(
-            site.config.log,
-            &log::Record {
-                peer: peer.ip(),
-                user: None,
-                method,
-                target,
-                minor: None,
-                status,
-                bytes,
-            },
-        );
+    log_refusal(site, peer, status, bytes, buf);
+}
+
+/// Logs a refusal that has no parsed request (a bad head, a head that took too long)
+/// with the request line as far as it was sent (bounded), so the log shows what was
+/// refused; `-` when nothing was sent.
+fn log_refusal(site: &Site, peer: SocketAddr, status: u16, bytes: u64, buf: &[u8]) {
+    if site.config.log == crate::http::config::LogFormat::Off {
+        return;
     }
+    let line_end = buf
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(buf.len())
+        .min(1024);
+    let line = &buf[..line_end];
+    let mut parts = line.splitn(2, |&b| b == b' ');
+    let method = match parts.next() {
+        Some(m) if !m.is_empty() => std::str::from_utf8(m).unwrap_or("-"),
+        _ => "-",
+    };
+    let target = parts.next().unwrap_or(b"");
+    log::write(
+        site.config.log,
+        &log::Record {
+            peer: peer.ip(),
+            user: None,
+            method,
+            target,
+            minor: None,
+            status,
+            bytes,
+        },
+    );
 }
 
 /// The request loop; returns whether the connection should be closed gracefully
@@ -293,20 +303,8 @@ async fn request_timeout(site: &Site, io: &mut Io, peer: SocketAddr) -> bool {
         extra: &site.extra,
     };
     let bytes = resp::error(&mut io.wbuf, 408, false, b"", f);
-    if site.config.log != crate::http::config::LogFormat::Off {
-        log::write(
-            site.config.log,
-            &log::Record {
-                peer: peer.ip(),
-                user: None,
-                method: "-",
-                target: b"",
-                minor: None,
-                status: 408,
-                bytes,
-            },
-        );
-    }
+    let partial = io.rbuf.get(io.start..io.end).unwrap_or(&[]);
+    log_refusal(site, peer, 408, bytes, partial);
     io.flush(false).await.is_ok()
 }
 
