@@ -116,15 +116,11 @@ impl Server {
 }
 
 /// Counts a connection against `--max-connections` for as long as it lives.
-struct Slot {
-    global: Arc<AtomicUsize>,
-    local: Arc<AtomicUsize>,
-}
+struct Slot(Arc<AtomicUsize>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.global.fetch_sub(1, Ordering::AcqRel);
-        self.local.fetch_sub(1, Ordering::AcqRel);
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -142,16 +138,14 @@ fn worker(
         .build()?;
     rt.block_on(async move {
         let listener = TcpListener::from_std(listener)?;
-        let mine = Arc::new(AtomicUsize::new(0));
-        accept_loop(&site, &listener, &token, &active, &mine).await;
+        accept_loop(&site, &listener, &token, &active).await;
         drop(listener); // stop accepting: new clients get refused, not queued
-                        // Let connections in the middle of a request finish; idle ones are simply
-                        // dropped (closed) with the runtime below.
+
+        // Let connections in the middle of a request finish (they run on this thread, so
+        // the thread's busy count is theirs); idle ones are simply dropped (closed) with
+        // the runtime below.
         let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
-        while conn::busy_here() > 0
-            && mine.load(Ordering::Acquire) > 0
-            && tokio::time::Instant::now() < deadline
-        {
+        while conn::busy_here() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok::<(), io::Error>(())
@@ -167,7 +161,6 @@ async fn accept_loop(
     listener: &TcpListener,
     token: &CancellationToken,
     active: &Arc<AtomicUsize>,
-    mine: &Arc<AtomicUsize>,
 ) {
     let max = site.config.max_connections;
     loop {
@@ -210,11 +203,7 @@ async fn accept_loop(
             }
             continue;
         }
-        mine.fetch_add(1, Ordering::AcqRel);
-        let slot = Slot {
-            global: active.clone(),
-            local: mine.clone(),
-        };
+        let slot = Slot(active.clone());
         if site.config.verbose > 0 {
             log_socket(&stream, peer);
         }

@@ -188,10 +188,7 @@ async fn handle(
 ) {
     let truncated = len > data.len();
     if truncated {
-        event(format!(
-            "datagram from {from} truncated: {len} bytes, buffer {}",
-            config.buffer
-        ));
+        warn_truncated(from, len, config.buffer);
     }
     if config.echo {
         if truncated {
@@ -207,6 +204,13 @@ async fn handle(
         return;
     }
     render_into(data, from, config.raw, out);
+}
+
+/// Tells the user a datagram did not fit the receive buffer, with its real length.
+pub fn warn_truncated(from: SocketAddr, len: usize, buffer: usize) {
+    event(format!(
+        "datagram from {from} truncated: {len} bytes, buffer {buffer}"
+    ));
 }
 
 /// `[127.0.0.1:40000] hello` plus a newline unless the payload ends with one; or the bare

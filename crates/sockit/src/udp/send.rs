@@ -7,10 +7,9 @@ use std::time::Duration;
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio::net::UdpSocket;
 
-use super::listen::recv_datagram;
+use super::listen::{recv_datagram, render, warn_truncated};
 use super::{MAX_DATAGRAM_V4, MAX_DATAGRAM_V6};
 use crate::net::error::{describe, secs};
-use crate::ui::event;
 use crate::ui::stdio::{InputChunks, Output};
 
 /// How `udp send` behaves.
@@ -191,19 +190,9 @@ async fn wait_replies(
         };
         replies += 1;
         if datagram.truncated() {
-            event(format!(
-                "datagram from {} truncated: {} bytes, buffer {}",
-                datagram.from, datagram.len, config.buffer
-            ));
+            warn_truncated(datagram.from, datagram.len, config.buffer);
         }
-        let prefix = format!("[{}] ", datagram.from);
-        let mut out = BytesMut::with_capacity(prefix.len() + datagram.data.len() + 1);
-        out.extend_from_slice(prefix.as_bytes());
-        out.extend_from_slice(&datagram.data);
-        if datagram.data.last() != Some(&b'\n') {
-            out.put_u8(b'\n');
-        }
-        output.write(out.freeze()).await;
+        output.write(render(&datagram, false)).await;
     }
     if replies == 0 {
         return Err(SendError::NoReply {
@@ -237,10 +226,7 @@ async fn wait_reply(
         Ok(Ok(datagram)) => datagram,
     };
     if datagram.truncated() {
-        event(format!(
-            "datagram from {} truncated: {} bytes, buffer {}",
-            datagram.from, datagram.len, config.buffer
-        ));
+        warn_truncated(datagram.from, datagram.len, config.buffer);
     }
     if datagram.data.last() == Some(&b'\n') {
         return Ok(datagram.data);
