@@ -303,6 +303,51 @@ with urllib.request.urlopen(req, timeout=10) as r:
 }
 
 #[test]
+fn post_upload_never_replaces_a_file_it_numbers_the_new_one() {
+    let site = Site::new();
+    site.write("same.txt", "the original");
+    let srv = site.serve(&["--write"]);
+    // Three uploads of `same.txt` in one form, then one more request: none may replace
+    // another, and the JSON answer names where each one went.
+    let script = r#"
+import sys, urllib.request
+def post(files):
+    boundary = "b0undary"
+    parts = []
+    for name, data in files:
+        parts.append(b"--" + boundary.encode() + b"\r\n")
+        parts.append(b'Content-Disposition: form-data; name="file"; filename="' + name.encode() + b'"\r\n')
+        parts.append(b"Content-Type: text/plain\r\n\r\n" + data + b"\r\n")
+    parts.append(b"--" + boundary.encode() + b"--\r\n")
+    req = urllib.request.Request(sys.argv[1], data=b"".join(parts), method="POST",
+        headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        print(r.status, r.read().decode().strip())
+post([("same.txt", b"upload one"), ("same.txt", b"upload two")])
+post([("same.txt", b"upload three")])
+"#;
+    let out = python_ok(script, &[&srv.url("/")]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            r#"201 ["same (1).txt","same (2).txt"]"#,
+            r#"201 ["same (3).txt"]"#
+        ],
+        "{out}"
+    );
+    let read = |n: &str| std::fs::read_to_string(site.www.join(n)).unwrap();
+    assert_eq!(read("same.txt"), "the original");
+    assert_eq!(read("same (1).txt"), "upload one");
+    assert_eq!(read("same (2).txt"), "upload two");
+    assert_eq!(read("same (3).txt"), "upload three");
+    assert_eq!(
+        site.ls(""),
+        ["same (1).txt", "same (2).txt", "same (3).txt", "same.txt"]
+    );
+}
+
+#[test]
 fn connect_is_405() {
     let site = Site::new();
     let srv = site.serve(&[]);

@@ -51,7 +51,8 @@ pub struct ServeArgs {
     /// Allow changes: PUT creates or replaces a file (201 / 204; missing parent folders
     /// inside DIR are created), DELETE removes a file (204 / 404; a folder: 409), POST takes
     /// multipart/form-data uploads from the listing page's form (303 back to the
-    /// listing for browsers, 201 with a JSON list of stored names for other clients).
+    /// listing for browsers, 201 with a JSON list of stored names for other clients); a
+    /// form upload never replaces a file, a taken name is stored as `name (1).ext`.
     /// Without it those methods answer 405.
     #[arg(long)]
     pub write: bool,

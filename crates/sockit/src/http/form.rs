@@ -197,8 +197,9 @@ async fn post_body(
                     if let Some((temp, file, name)) = current.take() {
                         file.sync_all().await.map_err(io_status)?;
                         drop(file);
-                        temp.commit(&name).map_err(io_status)?;
-                        saved.push(name);
+                        // A form upload never replaces a file: a taken name becomes
+                        // `name (1).ext` (PUT is the way to replace).
+                        saved.push(temp.commit_new(&name).map_err(io_status)?);
                     }
                 }
                 Event::End => {}

@@ -250,7 +250,8 @@ impl Temp {
         Err(std::io::ErrorKind::AlreadyExists.into())
     }
 
-    /// Renames the finished file into place and makes the rename durable.
+    /// Renames the finished file into place (replacing what was there, as PUT does) and
+    /// makes the rename durable.
     pub(crate) fn commit(mut self, final_name: &[u8]) -> std::io::Result<()> {
         rustix::fs::renameat(
             self.dir.as_fd(),
@@ -261,6 +262,76 @@ impl Temp {
         self.committed = true;
         let _ = rustix::fs::fsync(self.dir.as_fd());
         Ok(())
+    }
+
+    /// Renames the finished file into place without replacing anything: if `name` is
+    /// taken, the first free `stem (1).ext`, `stem (2).ext`, ... is used, as browsers do
+    /// for downloads. Returns the name the file got.
+    ///
+    /// The check and the rename are one atomic `renameat2(RENAME_NOREPLACE)`, so two
+    /// uploads of the same name at once both survive.
+    pub(crate) fn commit_new(mut self, name: &[u8]) -> std::io::Result<Vec<u8>> {
+        for n in 0..MAX_RENAMES {
+            let candidate = numbered_name(name, n);
+            match rename_noreplace(&self.dir, &self.name, &candidate) {
+                Ok(()) => {
+                    self.committed = true;
+                    let _ = rustix::fs::fsync(self.dir.as_fd());
+                    return Ok(candidate);
+                }
+                Err(rustix::io::Errno::EXIST) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(std::io::ErrorKind::AlreadyExists.into())
+    }
+}
+
+/// How many `stem (N).ext` names an upload tries before giving up (500).
+const MAX_RENAMES: u32 = 1000;
+
+/// `report.pdf` with `n` = 2 gives `report (2).pdf`; `n` = 0 gives the name itself. A
+/// leading dot does not start an extension (`.env` → `.env (1)`); the stem is shortened
+/// so the result stays within NAME_MAX (255 bytes).
+fn numbered_name(name: &[u8], n: u32) -> Vec<u8> {
+    if n == 0 {
+        return name.to_vec();
+    }
+    let dot = name
+        .iter()
+        .rposition(|&b| b == b'.')
+        .filter(|&i| i > 0 && name.len() - i <= 32);
+    let (stem, ext) = name.split_at(dot.unwrap_or(name.len()));
+    let suffix = format!(" ({n})");
+    let room = 255usize.saturating_sub(ext.len() + suffix.len());
+    let mut stem = &stem[..stem.len().min(room)];
+    // Do not cut a UTF-8 character in half.
+    while let Some(cut) = std::str::from_utf8(stem).err().map(|e| e.valid_up_to()) {
+        stem = &stem[..cut];
+    }
+    let mut out = stem.to_vec();
+    out.extend_from_slice(suffix.as_bytes());
+    out.extend_from_slice(ext);
+    out
+}
+
+/// `renameat2(RENAME_NOREPLACE)`; where the file system lacks it (EINVAL), a hard link
+/// (which never replaces either) and the removal of the old name.
+fn rename_noreplace(dir: &File, from: &[u8], to: &[u8]) -> rustix::io::Result<()> {
+    let (from, to) = (OsStr::from_bytes(from), OsStr::from_bytes(to));
+    match rustix::fs::renameat_with(
+        dir.as_fd(),
+        from,
+        dir.as_fd(),
+        to,
+        rustix::fs::RenameFlags::NOREPLACE,
+    ) {
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
+            rustix::fs::linkat(dir.as_fd(), from, dir.as_fd(), to, AtFlags::empty())?;
+            let _ = rustix::fs::unlinkat(dir.as_fd(), from, AtFlags::empty());
+            Ok(())
+        }
+        other => other,
     }
 }
 
@@ -364,5 +435,19 @@ mod tests {
     fn paths_split_into_dir_and_name() {
         assert_eq!(split(b"a/b/c.txt"), (&b"a/b"[..], &b"c.txt"[..]));
         assert_eq!(split(b"c.txt"), (&b""[..], &b"c.txt"[..]));
+    }
+
+    #[test]
+    fn numbered_names_keep_the_extension_and_fit_name_max() {
+        let n = |name: &str, i| String::from_utf8(numbered_name(name.as_bytes(), i)).unwrap();
+        assert_eq!(n("report.pdf", 0), "report.pdf");
+        assert_eq!(n("report.pdf", 2), "report (2).pdf");
+        assert_eq!(n("archive.tar.gz", 1), "archive.tar (1).gz");
+        assert_eq!(n("README", 1), "README (1)");
+        assert_eq!(n(".env", 1), ".env (1)");
+        let long = format!("{}.txt", "é".repeat(126)); // 252 + 4 bytes
+        let got = n(&long, 10);
+        assert!(got.len() <= 255, "{} bytes", got.len());
+        assert!(got.ends_with(" (10).txt"), "{got}");
     }
 }
