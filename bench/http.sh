@@ -14,13 +14,17 @@
 # Every server binds 127.0.0.1 on its own free port, is started by this script with a config
 # written to a temp dir, and is stopped by pid. Not a test: results depend on the machine.
 #
-# Usage: bench/http.sh                  (all three servers)
+# Two references that are not contenders, measured for the 1 KiB run only
+# (crates/sockit/examples/http_floor.rs): `floor`, a tokio server with sockit's shape that
+# writes a fixed answer, and `epoll`, the same without tokio (one raw epoll loop per core).
+#
+# Usage: bench/http.sh                  (all servers)
 #        SERVERS="sockit nginx" DURATION=5 IDLE=2000 bench/http.sh
 # Needs: wrk, nginx, lighttpd, python3 (Debian: apt-get install wrk nginx lighttpd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVERS=${SERVERS:-"sockit nginx lighttpd floor"}
+SERVERS=${SERVERS:-"sockit nginx lighttpd floor epoll"}
 DURATION=${DURATION:-10}
 RUNS=${RUNS:-3}
 IDLE=${IDLE:-10000}
@@ -33,7 +37,7 @@ for s in $SERVERS; do
   case $s in
     nginx) need nginx nginx ;;
     lighttpd) need lighttpd lighttpd ;;
-    sockit | floor) ;;
+    sockit | floor | epoll) ;;
     *) echo "bench: unknown server $s" >&2; exit 2 ;;
   esac
 done
@@ -49,7 +53,7 @@ if [[ " $SERVERS " == *" sockit "* ]]; then
   echo "== building sockit (release)"
   cargo build --release -q -p sockit
 fi
-if [[ " $SERVERS " == *" floor "* ]]; then
+if [[ " $SERVERS " == *" floor "* || " $SERVERS " == *" epoll "* ]]; then
   echo "== building the floor (release example http_floor)"
   cargo build --release -q -p sockit --example http_floor
 fi
@@ -119,6 +123,11 @@ start_sockit() {
 
 start_floor() {
   "$FLOOR" "$1" 2>"$WORK/floor.err" &
+  PID=$!
+}
+
+start_epoll() {
+  "$FLOOR" "$1" "$(nproc)" epoll 2>"$WORK/epoll.err" &
   PID=$!
 }
 
@@ -285,7 +294,7 @@ stop_server() {
   wait "$1" 2>/dev/null || true
 }
 
-# One round for one server: measurements 1-3 (floor: 1 only).
+# One round for one server: measurements 1-3 (floor and epoll: 1 only).
 round_one() {
   local name=$1 round=$2 pid t0 t1 res n secs bps rps errs sc
   start_and_wait "$name"
@@ -312,7 +321,7 @@ round_one() {
   R[$name.err]+="$errs "
   echo "   round $round $name: 1 KiB $rps req/s, $us µs CPU/req, $sys syscalls/req, $cs switches/req, errors $errs"
 
-  if [ "$name" != floor ]; then
+  if [ "$name" != floor ] && [ "$name" != epoll ]; then
     t0=$(cpu_ticks "$pid")
     res=$(run_wrk -t2 -c4 -d"${DURATION}s" --timeout 30s "$url100m")
     t1=$(cpu_ticks "$pid")
@@ -362,7 +371,7 @@ for round in $(seq 1 "$RUNS"); do
   order=("${order[@]:$shift_by}" "${order[@]:0:$shift_by}")
   for s in "${order[@]}"; do round_one "$s" "$round"; done
 done
-for s in $SERVERS; do [ "$s" = floor ] || idle_one "$s"; done
+for s in $SERVERS; do [ "$s" = floor ] || [ "$s" = epoll ] || idle_one "$s"; done
 echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 med() { median ${R[$1]:-n/a}; }
@@ -381,7 +390,7 @@ done
 
 if [[ " $SERVERS " == *" sockit "* ]]; then
   echo
-  for other in nginx lighttpd floor; do
+  for other in nginx lighttpd floor epoll; do
     [[ " $SERVERS " == *" $other "* ]] || continue
     python3 - "$other" "$(med sockit.rps)" "$(med $other.rps)" "$(med sockit.us_per_req)" "$(med $other.us_per_req)" \
       "$(med sockit.gibps)" "$(med $other.gibps)" "${R[sockit.rss1]:-0}" "${R[$other.rss1]:-0}" <<'PY'
