@@ -1,6 +1,6 @@
 //! `sockit http serve`: operations — startup line, defaults, access log (CLF and JSON),
-//! `--quiet`, graceful shutdown on SIGTERM, exit code 2 for bad flags, and a tour of the
-//! status codes a client can trigger.
+//! `--quiet`, graceful shutdown on SIGTERM, exit code 2 for bad flags, a tour of the
+//! status codes a client can trigger, and the workers sharing the connections.
 
 mod http_common;
 
@@ -550,4 +550,59 @@ fn access_log_shows_the_partial_request_of_a_408() {
         .wait_log(" 408 ", Duration::from_secs(5))
         .unwrap_or_else(|| panic!("408 not logged:\n{}", srv.stderr()));
     assert!(line.contains("\"GET /slow.txt HTTP/1.1\" 408 "), "{line}");
+}
+
+// ---------------------------------------------------------------------------
+// Workers
+// ---------------------------------------------------------------------------
+
+/// The listeners steer connections by the CPU their handshake arrived on; on loopback
+/// that is the client thread's CPU, so one client thread alone would land every
+/// connection on one worker. The balance must hand the excess to the other workers.
+#[test]
+fn one_client_thread_still_gets_every_worker() {
+    let site = Site::new();
+    site.write("1k.bin", "x".repeat(1024));
+    let srv = site.serve(&["--workers", "3", "-v"]);
+    let script = r#"
+import socket, sys
+port = int(sys.argv[1])
+conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(90)]
+for c in conns:
+    c.sendall(b"GET /1k.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+ok = 0
+for c in conns:
+    data = b""
+    while len(data) < 1024 or b"\r\n\r\n" not in data:
+        chunk = c.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    ok += data.startswith(b"HTTP/1.1 200")
+print(ok)
+"#;
+    let out = python_ok(script, &[&srv.port.to_string()]);
+    assert_eq!(out.trim(), "90", "every connection got its answer");
+    let log = srv.stderr();
+    let mut per_worker = [0usize; 3];
+    for line in log.lines().filter(|l| l.contains("connection from")) {
+        let w: usize = line
+            .split("for worker ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no worker in {line:?}"));
+        per_worker[w] += 1;
+    }
+    assert_eq!(per_worker.iter().sum::<usize>(), 90, "{log}");
+    // A worker hands over once it is more than 16 + a quarter of the least busy one's
+    // load ahead of it (two workers may decide at the same moment: a little slack).
+    let (min, max) = (
+        *per_worker.iter().min().unwrap(),
+        *per_worker.iter().max().unwrap(),
+    );
+    assert!(
+        max <= min + 16 + min / 4 + 2,
+        "connections per worker {per_worker:?}"
+    );
 }

@@ -17,6 +17,7 @@
 //! - [`listing`], [`upload`], [`form`]: directory pages, PUT/DELETE, form uploads.
 //! - [`response`], [`sendfile`], [`log`]: head rendering, zero-copy bodies, access log.
 
+pub mod balance;
 pub mod body;
 pub mod cache;
 pub mod clock;

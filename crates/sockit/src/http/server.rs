@@ -4,6 +4,11 @@
 //! single-threaded tokio runtime and its own listening socket bound to the same port
 //! with `SO_REUSEPORT`, so the kernel spreads new connections over the workers and a
 //! connection then lives on one thread with no cross-thread wake-ups or locks.
+//!
+//! The kernel picks the listener by the CPU the handshake arrived on
+//! ([`crate::net::steer`]), so a client's packets and the worker serving it share a
+//! CPU; [`crate::http::balance`] hands connections to another worker when that piles
+//! them onto one.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener};
@@ -14,6 +19,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use crate::http::balance::{Balance, Handoff, Serving};
 use crate::http::config::ServeConfig;
 use crate::http::conn;
 use crate::http::handler::Site;
@@ -72,6 +78,11 @@ impl Server {
             // Same port as the first (which may have been picked by the kernel).
             listeners.push(listen(local, true)?);
         }
+        if workers > 1 {
+            if let Err(e) = crate::net::steer::steer_by_cpu(&listeners[0], workers) {
+                tracing::debug!("no CPU steering ({e}): the kernel's hash spreads connections");
+            }
+        }
         Ok(Server {
             site,
             listeners,
@@ -93,14 +104,19 @@ impl Server {
     /// Runs the workers until shutdown and all of them finished (or the deadline passed).
     pub fn run(self) -> io::Result<()> {
         let active = Arc::new(AtomicUsize::new(0));
+        let (balance, inboxes) = Balance::new(self.listeners.len());
         let mut threads = Vec::new();
-        for (i, listener) in self.listeners.into_iter().enumerate() {
-            let site = self.site.clone();
-            let token = self.shutdown.child_token();
-            let active = active.clone();
+        for (i, (listener, inbox)) in self.listeners.into_iter().zip(inboxes).enumerate() {
+            let w = Worker {
+                index: i,
+                site: self.site.clone(),
+                token: self.shutdown.child_token(),
+                active: active.clone(),
+                balance: balance.clone(),
+            };
             let t = std::thread::Builder::new()
                 .name(format!("sockit-http-{i}"))
-                .spawn(move || worker(site, listener, token, active))?;
+                .spawn(move || worker(w, listener, inbox))?;
             threads.push(t);
         }
         let mut result = Ok(());
@@ -116,7 +132,24 @@ impl Server {
 }
 
 /// Counts a connection against `--max-connections` for as long as it lives.
-struct Slot(Arc<AtomicUsize>);
+#[derive(Debug)]
+pub struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    /// Takes over one count already added to `active`.
+    pub(crate) fn new(active: Arc<AtomicUsize>) -> Slot {
+        Slot(active)
+    }
+}
+
+/// What one worker thread shares with the others.
+struct Worker {
+    index: usize,
+    site: Arc<Site>,
+    token: CancellationToken,
+    active: Arc<AtomicUsize>,
+    balance: Arc<Balance>,
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
@@ -125,10 +158,9 @@ impl Drop for Slot {
 }
 
 fn worker(
-    site: Arc<Site>,
+    w: Worker,
     listener: StdListener,
-    token: CancellationToken,
-    active: Arc<AtomicUsize>,
+    mut inbox: tokio::sync::mpsc::UnboundedReceiver<Handoff>,
 ) -> io::Result<()> {
     // I/O and timers: all a worker needs. (tokio still stacks its signal and process
     // drivers under the I/O driver whenever those features are compiled in; they cost a
@@ -139,8 +171,9 @@ fn worker(
         .build()?;
     rt.block_on(async move {
         let listener = TcpListener::from_std(listener)?;
-        accept_loop(&site, &listener, &token, &active).await;
+        accept_loop(&w, &listener, &mut inbox).await;
         drop(listener); // stop accepting: new clients get refused, not queued
+        inbox.close(); // and connections handed over from now on are closed
 
         // Let connections in the middle of a request finish (they run on this thread, so
         // the thread's busy count is theirs); idle ones are simply dropped (closed) with
@@ -158,18 +191,25 @@ fn worker(
 }
 
 async fn accept_loop(
-    site: &Arc<Site>,
+    w: &Worker,
     listener: &TcpListener,
-    token: &CancellationToken,
-    active: &Arc<AtomicUsize>,
+    inbox: &mut tokio::sync::mpsc::UnboundedReceiver<Handoff>,
 ) {
+    let site = &w.site;
     let max = site.config.max_connections;
     loop {
         let accepted = tokio::select! {
             biased;
-            _ = token.cancelled() => {
+            _ = w.token.cancelled() => {
                 site.closing.store(true, Ordering::Relaxed);
                 return;
+            }
+            Some(h) = inbox.recv() => {
+                // Accepted (and counted as ours) by a busier worker.
+                if let Ok(stream) = TcpStream::from_std(h.stream) {
+                    spawn_connection(w, stream, h.peer, h.slot, h.serving);
+                }
+                continue;
             }
             r = listener.accept() => r,
         };
@@ -189,8 +229,8 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        if active.fetch_add(1, Ordering::AcqRel) >= max {
-            active.fetch_sub(1, Ordering::AcqRel);
+        if w.active.fetch_add(1, Ordering::AcqRel) >= max {
+            w.active.fetch_sub(1, Ordering::AcqRel);
             // Answer 503 politely, but not without bound: under a flood, extra
             // connections are just closed so refusals cannot exhaust descriptors.
             if REJECTING.fetch_add(1, Ordering::AcqRel) < MAX_REJECTING {
@@ -204,23 +244,51 @@ async fn accept_loop(
             }
             continue;
         }
-        let slot = Slot(active.clone());
+        let slot = Slot::new(w.active.clone());
+        let to = w.balance.pick(w.index);
         if site.config.verbose > 0 {
-            log_socket(&stream, peer);
+            log_socket(&stream, peer, to);
         }
-        let site = site.clone();
-        tokio::spawn(async move {
-            conn::serve(site, stream, peer).await;
-            drop(slot);
-        });
+        if to != w.index {
+            let Ok(stream) = stream.into_std() else {
+                continue;
+            };
+            let serving = w.balance.serving(to);
+            let handoff = Handoff {
+                stream,
+                peer,
+                slot,
+                serving,
+            };
+            if let Err(h) = w.balance.hand_off(to, handoff) {
+                // That worker is shutting down: serve it here after all.
+                if let Ok(stream) = TcpStream::from_std(h.stream) {
+                    let serving = w.balance.serving(w.index);
+                    spawn_connection(w, stream, h.peer, h.slot, serving);
+                }
+            }
+            continue;
+        }
+        spawn_connection(w, stream, peer, slot, w.balance.serving(w.index));
     }
 }
 
-fn log_socket(stream: &TcpStream, peer: SocketAddr) {
+/// Serves a connection on this worker; `serving` counts it as this worker's load until
+/// it ends.
+fn spawn_connection(w: &Worker, stream: TcpStream, peer: SocketAddr, slot: Slot, serving: Serving) {
+    let site = w.site.clone();
+    tokio::spawn(async move {
+        conn::serve(site, stream, peer).await;
+        drop(serving);
+        drop(slot);
+    });
+}
+
+fn log_socket(stream: &TcpStream, peer: SocketAddr, worker: usize) {
     use std::os::fd::AsRawFd;
     let sock = socket2::SockRef::from(stream);
     eprintln!(
-        "sockit: connection from {peer} to {} (fd {}, TCP_NODELAY {}, SO_RCVBUF {}, SO_SNDBUF {})",
+        "sockit: connection from {peer} to {} for worker {worker} (fd {}, TCP_NODELAY {}, SO_RCVBUF {}, SO_SNDBUF {})",
         stream
             .local_addr()
             .map_or_else(|_| "?".into(), |a| a.to_string()),

@@ -6,11 +6,13 @@
 //! - [`info`]: family, type, fd, local and peer address of a socket; default option table.
 //! - [`error`]: short phrases for system errors in one-line messages.
 //! - [`values`]: parsers for byte sizes and durations given on the command line.
+//! - [`steer`]: CPU steering of new connections in a `SO_REUSEPORT` group.
 
 pub mod addr;
 pub mod error;
 pub mod info;
 pub mod socket;
+pub mod steer;
 pub mod values;
 
 pub use addr::{HostPort, ResolveError};
