@@ -274,6 +274,8 @@ pub fn parse<'a>(
     let mut content_length: Option<u64> = None;
     let mut transfer_encoding = false;
     let mut hosts = 0;
+    // Collected over every `Connection` field: `close` wins wherever it appears (RFC 9112 §9.3).
+    let (mut close, mut keep_alive) = (false, false);
     for h in headers {
         let v = h.value;
         let name = h.name.as_bytes();
@@ -292,11 +294,8 @@ pub fn parse<'a>(
             8 if name.eq_ignore_ascii_case(b"if-match") => r.if_match = Some(v),
             8 if name.eq_ignore_ascii_case(b"if-range") => r.if_range = Some(v),
             10 if name.eq_ignore_ascii_case(b"connection") => {
-                if has_token(v, b"close") {
-                    r.keep_alive = false;
-                } else if minor == 0 && has_token(v, b"keep-alive") {
-                    r.keep_alive = true;
-                }
+                close |= has_token(v, b"close");
+                keep_alive |= has_token(v, b"keep-alive");
             }
             12 if name.eq_ignore_ascii_case(b"content-type") => r.content_type = Some(v),
             13 if name.eq_ignore_ascii_case(b"if-none-match") => r.if_none_match = Some(v),
@@ -330,6 +329,7 @@ pub fn parse<'a>(
             _ => {}
         }
     }
+    r.keep_alive = !close && (minor == 1 || keep_alive);
     // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0.
     if hosts > 1 || (minor == 1 && hosts == 0) {
         return Err(bad(400));
@@ -381,6 +381,25 @@ mod tests {
         assert!(!k("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
         assert!(!k(
             "GET / HTTP/1.1\r\nHost: x\r\nConnection: foo, Close\r\n\r\n"
+        ));
+    }
+
+    #[test]
+    fn close_wins_over_keep_alive_in_another_field() {
+        // Found by the http_head fuzz target: the fields were applied in order, so a
+        // later `keep-alive` undid an earlier `close` on HTTP/1.0.
+        let k = |s: &str| parse_str(s).unwrap().unwrap().2;
+        assert!(!k(
+            "GET / HTTP/1.0\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n"
+        ));
+        assert!(!k(
+            "GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n"
+        ));
+        assert!(!k(
+            "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n"
+        ));
+        assert!(k(
+            "GET / HTTP/1.0\r\nConnection: x\r\nConnection: Keep-Alive\r\n\r\n"
         ));
     }
 
