@@ -87,32 +87,40 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Reads a parameter (`name="x"`) from a `Content-Disposition` value.
+///
+/// The value is the disposition type, then `; key=value` pairs whose values are tokens or
+/// quoted strings. A quoted value may contain `;` and `=`, so it is skipped as a whole:
+/// `name="a; filename=b"` has no `filename` parameter.
 fn param(value: &str, key: &str) -> Option<String> {
-    let mut rest = value;
-    while let Some(i) = rest.find(';') {
-        rest = rest[i + 1..].trim_start();
-        let Some((k, v)) = rest.split_once('=') else {
-            continue;
-        };
-        if !k.trim().eq_ignore_ascii_case(key) {
+    let mut rest = &value[value.find(';')? + 1..];
+    loop {
+        let i = rest.find(['=', ';'])?;
+        if rest.as_bytes()[i] == b';' {
+            rest = &rest[i + 1..]; // a parameter without a value
             continue;
         }
-        let v = v.trim_start();
-        if let Some(quoted) = v.strip_prefix('"') {
+        let k = rest[..i].trim();
+        let v = rest[i + 1..].trim_start();
+        let (val, after) = if let Some(quoted) = v.strip_prefix('"') {
             let mut out = String::new();
-            let mut chars = quoted.chars();
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => return Some(out),
-                    '\\' => out.push(chars.next()?),
-                    c => out.push(c),
+            let mut chars = quoted.char_indices();
+            let end = loop {
+                match chars.next()? {
+                    (j, '"') => break j + 1,
+                    (_, '\\') => out.push(chars.next()?.1),
+                    (_, c) => out.push(c),
                 }
-            }
-            return None;
+            };
+            (out, &quoted[end..])
+        } else {
+            let j = v.find(';').unwrap_or(v.len());
+            (v[..j].trim().to_string(), &v[j..])
+        };
+        if k.eq_ignore_ascii_case(key) {
+            return Some(val);
         }
-        return Some(v.split(';').next().unwrap_or("").trim().to_string());
+        rest = &after[after.find(';')? + 1..];
     }
-    None
 }
 
 impl Parser {
@@ -339,5 +347,24 @@ mod tests {
             Some("plain")
         );
         assert_eq!(param(" form-data; name=\"f\"", "filename"), None);
+        assert_eq!(
+            param(" form-data; foo; name=x ; filename=\"y\"", "name").as_deref(),
+            Some("x")
+        );
+        assert_eq!(param(" form-data; name=\"unterminated", "name"), None);
+    }
+
+    #[test]
+    fn quoted_values_hide_semicolons_and_equals() {
+        // Found by the http_multipart fuzz target: parameters were split at every `;`,
+        // also inside quotes, so a field named `x; filename=a` looked like a file upload.
+        let v = " form-data; name=\";;filename==;\"; filename=\";;;\"";
+        assert_eq!(param(v, "name").as_deref(), Some(";;filename==;"));
+        assert_eq!(param(v, "filename").as_deref(), Some(";;;"));
+        let v = " form-data; name=\"x; filename=evil.sh\"";
+        assert_eq!(param(v, "filename"), None);
+        let v = " form-data; filename=\"a;name=b\"; name=\"file\"";
+        assert_eq!(param(v, "name").as_deref(), Some("file"));
+        assert_eq!(param(v, "filename").as_deref(), Some("a;name=b"));
     }
 }
