@@ -206,12 +206,28 @@ fn version_error(buf: &[u8]) -> HeadError {
 
 /// Checks the start of a head that is still incomplete: if it already breaks a limit we
 /// can answer now instead of waiting for more bytes.
+///
+/// Only a verdict the complete head would get too: while the request line is unfinished,
+/// 414 when the target seen so far (after the method's space) is already over `MAX_URI`,
+/// not when the line merely is long (a long method is a valid token, and the answer must
+/// not depend on where the client's bytes were cut).
 pub fn check_partial(buf: &[u8]) -> Result<(), HeadError> {
-    let line_end = buf.iter().position(|&b| b == b'\n');
-    match line_end {
-        None if buf.len() > MAX_URI + 64 => Err(bad(414)),
-        _ if buf.len() > MAX_HEAD => Err(bad(431)),
-        _ => Ok(()),
+    if !buf.contains(&b'\n') {
+        if let Some(sp) = buf.iter().position(|&b| b == b' ') {
+            let target = &buf[sp + 1..];
+            let target_len = target
+                .iter()
+                .position(|&b| b == b' ')
+                .unwrap_or(target.len());
+            if target_len > MAX_URI {
+                return Err(bad(414));
+            }
+        }
+    }
+    if buf.len() > MAX_HEAD {
+        Err(bad(431))
+    } else {
+        Ok(())
     }
 }
 
@@ -274,6 +290,8 @@ pub fn parse<'a>(
     let mut content_length: Option<u64> = None;
     let mut transfer_encoding = false;
     let mut hosts = 0;
+    // Collected over every `Connection` field: `close` wins wherever it appears (RFC 9112 §9.3).
+    let (mut close, mut keep_alive) = (false, false);
     for h in headers {
         let v = h.value;
         let name = h.name.as_bytes();
@@ -292,11 +310,8 @@ pub fn parse<'a>(
             8 if name.eq_ignore_ascii_case(b"if-match") => r.if_match = Some(v),
             8 if name.eq_ignore_ascii_case(b"if-range") => r.if_range = Some(v),
             10 if name.eq_ignore_ascii_case(b"connection") => {
-                if has_token(v, b"close") {
-                    r.keep_alive = false;
-                } else if minor == 0 && has_token(v, b"keep-alive") {
-                    r.keep_alive = true;
-                }
+                close |= has_token(v, b"close");
+                keep_alive |= has_token(v, b"keep-alive");
             }
             12 if name.eq_ignore_ascii_case(b"content-type") => r.content_type = Some(v),
             13 if name.eq_ignore_ascii_case(b"if-none-match") => r.if_none_match = Some(v),
@@ -330,6 +345,7 @@ pub fn parse<'a>(
             _ => {}
         }
     }
+    r.keep_alive = !close && (minor == 1 || keep_alive);
     // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0.
     if hosts > 1 || (minor == 1 && hosts == 0) {
         return Err(bad(400));
@@ -381,6 +397,25 @@ mod tests {
         assert!(!k("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
         assert!(!k(
             "GET / HTTP/1.1\r\nHost: x\r\nConnection: foo, Close\r\n\r\n"
+        ));
+    }
+
+    #[test]
+    fn close_wins_over_keep_alive_in_another_field() {
+        // Found by the http_head fuzz target: the fields were applied in order, so a
+        // later `keep-alive` undid an earlier `close` on HTTP/1.0.
+        let k = |s: &str| parse_str(s).unwrap().unwrap().2;
+        assert!(!k(
+            "GET / HTTP/1.0\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n"
+        ));
+        assert!(!k(
+            "GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n"
+        ));
+        assert!(!k(
+            "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n"
+        ));
+        assert!(k(
+            "GET / HTTP/1.0\r\nConnection: x\r\nConnection: Keep-Alive\r\n\r\n"
         ));
     }
 
@@ -453,6 +488,8 @@ mod tests {
         assert_eq!(parse_str(&long_uri), Err(414));
         let unfinished_uri = format!("GET /{}", "a".repeat(MAX_URI + 100));
         assert_eq!(parse_str(&unfinished_uri), Err(414));
+        let unfinished_query = format!("GET /?q={}", "a".repeat(MAX_URI));
+        assert_eq!(parse_str(&unfinished_query), Err(414));
         let big = format!(
             "GET / HTTP/1.1\r\nHost: x\r\nX: {}\r\n\r\n",
             "a".repeat(MAX_HEAD)
@@ -467,6 +504,21 @@ mod tests {
             parse_str(&format!("GET / HTTP/1.1\r\nHost: x\r\n{many}\r\n")),
             Err(431)
         );
+    }
+
+    #[test]
+    fn a_long_method_is_not_a_long_uri() {
+        // Found by the http_head fuzz target: an unfinished request line longer than
+        // MAX_URI + 64 got 414 even when its target was short, so a head with a long
+        // method was refused or accepted depending on how its bytes arrived.
+        let method = "X".repeat(MAX_URI + 100);
+        let head = format!("{method} /short HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(matches!(parse_str(&head), Ok(Some(_))));
+        for cut in [MAX_URI + 65, MAX_URI + 70, head.find('\r').unwrap()] {
+            assert_eq!(parse_str(&head[..cut]), Ok(None), "cut at {cut}");
+        }
+        // Past MAX_HEAD an unfinished line is still refused, with 431.
+        assert_eq!(parse_str(&"X".repeat(MAX_HEAD + 1)), Err(431));
     }
 
     #[test]
