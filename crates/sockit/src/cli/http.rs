@@ -128,8 +128,8 @@ pub struct ServeArgs {
     /// Worker threads, each with its own event loop and listening socket
     /// (SO_REUSEPORT). Default: one per CPU core. A new connection goes to the worker
     /// matching the CPU its handshake arrived on (fewer cross-CPU wake-ups); a worker
-    /// more than 2 connections (plus an eighth) ahead of the least busy one hands new
-    /// connections to it.
+    /// more than 16 connections (plus half the other's load) ahead of the least busy one
+    /// hands new connections to it.
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
 }
