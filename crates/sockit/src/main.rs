@@ -17,7 +17,7 @@ fn main() {
         Ok(()) => EXIT_OK,
         Err(err) => {
             let code = exit_code_for(&err);
-            eprintln!("sockit: {}", one_line(&err));
+            sockit::ui::event(one_line(&err));
             code
         }
     };
@@ -44,7 +44,7 @@ fn exit_on_clap_error(err: clap::Error) -> ! {
                 .collect();
             let line = first.join(" ");
             let line = line.strip_prefix("error: ").unwrap_or(&line);
-            eprintln!("sockit: {line}");
+            sockit::ui::event(line);
             std::process::exit(EXIT_USAGE);
         }
     }

@@ -314,6 +314,61 @@ fn sigterm_does_not_wait_for_idle_keep_alive_connections() {
     drop(silent);
 }
 
+/// `sockit http serve 2>&1 | head -1`: once the reader of stderr is gone, the access log
+/// and the shutdown message cannot be written. The server must go on serving and still
+/// stop on SIGTERM (a panic in the signal thread used to leave it running forever).
+#[test]
+fn sigterm_works_after_the_reader_of_stderr_is_gone() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let site = Site::new();
+    site.write("a.txt", "hello");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sockit"))
+        .args([
+            "http",
+            "serve",
+            site.www.to_str().unwrap(),
+            "--port",
+            "0",
+            "-v",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap(); // the reader is dropped here: stderr is now a pipe nobody reads
+    let port: u16 = first
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim().trim_end_matches('/').parse().ok())
+        .unwrap_or_else(|| panic!("no port in {first:?}"));
+    for _ in 0..3 {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("hello"), "{answer}");
+    }
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server ignored SIGTERM with its stderr closed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
 // ---------------------------------------------------------------------------
 // Bad flags
 // ---------------------------------------------------------------------------

@@ -287,8 +287,8 @@ fn spawn_connection(w: &Worker, stream: TcpStream, peer: SocketAddr, slot: Slot,
 fn log_socket(stream: &TcpStream, peer: SocketAddr, worker: usize) {
     use std::os::fd::AsRawFd;
     let sock = socket2::SockRef::from(stream);
-    eprintln!(
-        "sockit: connection from {peer} to {} for worker {worker} (fd {}, TCP_NODELAY {}, SO_RCVBUF {}, SO_SNDBUF {})",
+    crate::ui::event(format_args!(
+        "connection from {peer} to {} for worker {worker} (fd {}, TCP_NODELAY {}, SO_RCVBUF {}, SO_SNDBUF {})",
         stream
             .local_addr()
             .map_or_else(|_| "?".into(), |a| a.to_string()),
@@ -296,7 +296,7 @@ fn log_socket(stream: &TcpStream, peer: SocketAddr, worker: usize) {
         sock.nodelay().unwrap_or(false),
         sock.recv_buffer_size().unwrap_or(0),
         sock.send_buffer_size().unwrap_or(0),
-    );
+    ));
 }
 
 /// Over `--max-connections`: answer 503 with `Retry-After` right away and close, rather
@@ -364,14 +364,16 @@ fn wait_for_signal(
             _ = term.recv() => {}
             _ = token.cancelled() => return,
         }
-        eprintln!("sockit: shutting down (finishing in-flight requests; again to force)");
+        // Not `eprintln!`: with stderr gone (a closed pipe) it would panic this thread and
+        // the server would never shut down.
+        crate::ui::event("shutting down (finishing in-flight requests; again to force)");
         token.cancel();
         // A second Ctrl-C / SIGTERM means "now": do not make the user wait 10 s.
         tokio::select! {
             _ = int.recv() => {}
             _ = term.recv() => {}
         }
-        eprintln!("sockit: forced exit");
+        crate::ui::event("forced exit");
         std::process::exit(130);
     });
 }
