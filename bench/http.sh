@@ -19,6 +19,7 @@
 # writes a fixed answer, and `epoll`, the same without tokio (one raw epoll loop per core).
 #
 # Usage: bench/http.sh                  (all servers)
+#        SERVERS="sockit sockit-hash lighttpd" bench/http.sh   (A/B of --spread cpu|hash)
 #        SERVERS="sockit nginx" DURATION=5 IDLE=2000 bench/http.sh
 # Needs: wrk, nginx, lighttpd, python3 (Debian: apt-get install wrk nginx lighttpd).
 set -euo pipefail
@@ -37,7 +38,7 @@ for s in $SERVERS; do
   case $s in
     nginx) need nginx nginx ;;
     lighttpd) need lighttpd lighttpd ;;
-    sockit | floor | epoll) ;;
+    sockit | sockit-hash | floor | epoll) ;;
     *) echo "bench: unknown server $s" >&2; exit 2 ;;
   esac
 done
@@ -49,7 +50,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE + 200)) ]; th
   IDLE=$(( $(ulimit -n) - 200 ))
 fi
 
-if [[ " $SERVERS " == *" sockit "* ]]; then
+if [[ " $SERVERS " == *" sockit "* || " $SERVERS " == *" sockit-hash "* ]]; then
   echo "== building sockit (release)"
   cargo build --release -q -p sockit
 fi
@@ -118,6 +119,15 @@ start_sockit() {
   local port=$1
   "$SOCKIT" http serve "$WWW" --bind 127.0.0.1 --port "$port" --quiet \
     --max-connections $((IDLE + 1000)) 2>"$WORK/sockit.err" &
+  PID=$!
+}
+
+# sockit with the kernel's hash instead of CPU steering (--spread hash), for an A/B of
+# the steering in the same run; not in the default SERVERS.
+start_sockit-hash() {
+  local port=$1
+  "$SOCKIT" http serve "$WWW" --bind 127.0.0.1 --port "$port" --quiet --spread hash \
+    --max-connections $((IDLE + 1000)) 2>"$WORK/sockit-hash.err" &
   PID=$!
 }
 
@@ -390,7 +400,7 @@ done
 
 if [[ " $SERVERS " == *" sockit "* ]]; then
   echo
-  for other in nginx lighttpd floor epoll; do
+  for other in sockit-hash nginx lighttpd floor epoll; do
     [[ " $SERVERS " == *" $other "* ]] || continue
     python3 - "$other" "$(med sockit.rps)" "$(med $other.rps)" "$(med sockit.us_per_req)" "$(med $other.us_per_req)" \
       "$(med sockit.gibps)" "$(med $other.gibps)" "${R[sockit.rss1]:-0}" "${R[$other.rss1]:-0}" <<'PY'

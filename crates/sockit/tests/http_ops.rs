@@ -322,7 +322,15 @@ fn sigterm_works_after_the_reader_of_stderr_is_gone() {
     use std::io::{BufRead, BufReader, Read, Write};
     let site = Site::new();
     site.write("a.txt", "hello");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sockit"))
+    /// Kills the server if the test fails half-way, so no server is left behind.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let spawned = std::process::Command::new(env!("CARGO_BIN_EXE_sockit"))
         .args([
             "http",
             "serve",
@@ -336,6 +344,8 @@ fn sigterm_works_after_the_reader_of_stderr_is_gone() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut guard = KillOnDrop(spawned);
+    let child = &mut guard.0;
     let mut first = String::new();
     BufReader::new(child.stderr.take().unwrap())
         .read_line(&mut first)
@@ -361,7 +371,6 @@ fn sigterm_works_after_the_reader_of_stderr_is_gone() {
             break status;
         }
         if std::time::Instant::now() > deadline {
-            let _ = child.kill();
             panic!("the server ignored SIGTERM with its stderr closed");
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -21,6 +21,16 @@ pub enum HttpCommand {
     Serve(ServeArgs),
 }
 
+/// How new connections are spread over the workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SpreadArg {
+    /// To the worker matching the CPU the connection's handshake arrived on (its NIC
+    /// queue's CPU; on loopback, the client thread's): fewer cross-CPU wake-ups.
+    Cpu,
+    /// By the kernel's hash of addresses and ports (plain SO_REUSEPORT).
+    Hash,
+}
+
 /// Access log formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormatArg {
@@ -126,10 +136,15 @@ pub struct ServeArgs {
     pub log_format: LogFormatArg,
 
     /// Worker threads, each with its own event loop and listening socket
-    /// (SO_REUSEPORT). Default: one per CPU core. A new connection goes to the worker
-    /// matching the CPU its handshake arrived on (fewer cross-CPU wake-ups); a worker
-    /// more than 16 connections (plus half the other's load) ahead of the least busy one
-    /// hands new connections to it.
+    /// (SO_REUSEPORT). Default: one per CPU core. A worker more than 16 connections
+    /// (plus half the other's load) ahead of the least busy one hands new connections
+    /// to it.
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+
+    /// How new connections are spread over the workers: cpu (to the worker matching the
+    /// CPU the handshake arrived on, fewer cross-CPU wake-ups) or hash (the kernel's
+    /// hash of addresses and ports).
+    #[arg(long, value_enum, value_name = "HOW", default_value = "cpu")]
+    pub spread: SpreadArg,
 }

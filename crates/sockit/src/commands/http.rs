@@ -4,11 +4,11 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::Context;
-use sockit::http::config::{parse_auth_arg, parse_header_arg};
+use sockit::http::config::{parse_auth_arg, parse_header_arg, Spread};
 use sockit::http::{parse_size, LogFormat, ServeConfig};
 use sockit::UsageError;
 
-use crate::cli::http::{self as args, LogFormatArg};
+use crate::cli::http::{self as args, LogFormatArg, SpreadArg};
 
 /// Runs a `sockit http` subcommand.
 pub fn run(cmd: args::HttpCommand, verbose: u8) -> anyhow::Result<()> {
@@ -69,6 +69,10 @@ fn serve(a: args::ServeArgs, verbose: u8) -> anyhow::Result<()> {
             (false, LogFormatArg::Json) => LogFormat::Json,
         },
         verbose,
+        spread: match a.spread {
+            SpreadArg::Cpu => Spread::Cpu,
+            SpreadArg::Hash => Spread::Hash,
+        },
         ..ServeConfig::default()
     };
     if let Some(w) = a.workers {

@@ -55,8 +55,19 @@ pub struct ServeConfig {
     pub log: LogFormat,
     /// Number of worker threads (each with its own event loop and listening socket).
     pub workers: usize,
+    /// How the kernel spreads new connections over the workers' listening sockets.
+    pub spread: Spread,
     /// Log per-connection socket details (`-v`).
     pub verbose: u8,
+}
+
+/// How new connections are spread over the workers (see [`crate::net::steer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// To the worker matching the CPU the handshake arrived on (the default).
+    Cpu,
+    /// By the kernel's hash of addresses and ports (`SO_REUSEPORT` without a program).
+    Hash,
 }
 
 impl Default for ServeConfig {
@@ -79,6 +90,7 @@ impl Default for ServeConfig {
             max_connections: 10_000,
             log: LogFormat::Common,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            spread: Spread::Cpu,
             verbose: 0,
         }
     }

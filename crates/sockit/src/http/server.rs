@@ -78,7 +78,7 @@ impl Server {
             // Same port as the first (which may have been picked by the kernel).
             listeners.push(listen(local, true)?);
         }
-        if workers > 1 {
+        if workers > 1 && site.config.spread == crate::http::config::Spread::Cpu {
             if let Err(e) = crate::net::steer::steer_by_cpu(&listeners[0], workers) {
                 tracing::debug!("no CPU steering ({e}): the kernel's hash spreads connections");
             }
