@@ -31,6 +31,18 @@ impl<'a> Input<'a> {
     pub fn rest(self) -> &'a [u8] {
         self.0
     }
+
+    /// The rest of the input as the payload; with `inflated`, first reads an offset, a
+    /// raw count (see [`inflation_count`], at most `limit`) and a fill byte and inserts
+    /// that run of bytes, so the parsers' multi-KiB limits are in reach.
+    pub fn payload(&mut self, inflated: bool, limit: u16) -> Vec<u8> {
+        if inflated {
+            let (at, raw, fill) = (self.u16(), self.u16(), self.byte());
+            inflate(self.take(usize::MAX), at, inflation_count(raw, limit), fill)
+        } else {
+            self.take(usize::MAX).to_vec()
+        }
+    }
 }
 
 /// `payload` with `count` copies of `fill` inserted at offset `at` (clamped).

@@ -121,13 +121,7 @@ fuzz_target!(|data: &[u8]| {
     let mode = p.byte();
     let ncuts = usize::from(p.byte() % 32);
     let sizes = p.take(ncuts);
-    let payload = if mode & 0xC0 == 0xC0 {
-        let (at, raw, fill) = (p.u16(), p.u16(), p.byte());
-        let count = common::inflation_count(raw, LIMIT);
-        common::inflate(p.take(usize::MAX), at, count, fill)
-    } else {
-        p.take(usize::MAX).to_vec()
-    };
+    let payload = p.payload(mode & 0xC0 == 0xC0, LIMIT);
     // `p` is empty now; the encoder below reads its parameters from the payload's tail.
 
     let (framing, input, expected) = match mode % 3 {

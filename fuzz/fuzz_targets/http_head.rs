@@ -219,10 +219,7 @@ fuzz_target!(|data: &[u8]| {
     let inflated;
     let input = match data.split_first() {
         Some((0xFF, rest)) => {
-            let mut i = common::Input(rest);
-            let (at, raw, fill) = (i.u16(), i.u16(), i.byte());
-            let count = common::inflation_count(raw, 20_000);
-            inflated = common::inflate(i.rest(), at, count, fill);
+            inflated = common::Input(rest).payload(true, 20_000);
             &inflated[..]
         }
         _ => data,

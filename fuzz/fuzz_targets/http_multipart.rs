@@ -269,13 +269,7 @@ fuzz_target!(|data: &[u8]| {
     let sizes = p.take(ncuts);
     let blen = usize::from(p.byte() % 70) + 1;
     let boundary = p.take(blen).to_vec();
-    let payload = if mode & 0xC0 == 0xC0 {
-        let (at, raw, fill) = (p.u16(), p.u16(), p.byte());
-        let count = common::inflation_count(raw, LIMIT);
-        common::inflate(p.take(usize::MAX), at, count, fill)
-    } else {
-        p.take(usize::MAX).to_vec()
-    };
+    let payload = p.payload(mode & 0xC0 == 0xC0, LIMIT);
     check_boundary_fn(&boundary, data);
     if boundary.is_empty() {
         return;
