@@ -190,10 +190,18 @@ fn access_log_request_field_for_unparsable_requests() {
         srv.exchange("GET /x HTTP/2.0\r\nHost: h\r\n\r\n").status,
         505
     );
+    assert_logged(&srv, 505, "GET /x HTTP/2.0");
+}
+
+/// Waits for the access-log line of a `status` answer and checks its quoted request.
+fn assert_logged(srv: &Server, status: u16, request_line: &str) {
     let line = srv
-        .wait_log(" 505 ", Duration::from_secs(5))
-        .unwrap_or_else(|| panic!("505 not logged:\n{}", srv.stderr()));
-    assert!(line.contains("\"GET /x HTTP/2.0\" 505 "), "{line}");
+        .wait_log(&format!(" {status} "), Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("{status} not logged:\n{}", srv.stderr()));
+    assert!(
+        line.contains(&format!("\"{request_line}\" {status} ")),
+        "{line}"
+    );
 }
 
 #[test]
@@ -610,15 +618,69 @@ fn access_log_shows_the_partial_request_of_a_408() {
         .unwrap();
     let r = c.read_response().expect("a 408");
     assert_eq!(r.status, 408);
-    let line = srv
-        .wait_log(" 408 ", Duration::from_secs(5))
-        .unwrap_or_else(|| panic!("408 not logged:\n{}", srv.stderr()));
-    assert!(line.contains("\"GET /slow.txt HTTP/1.1\" 408 "), "{line}");
+    assert_logged(&srv, 408, "GET /slow.txt HTTP/1.1");
 }
 
 // ---------------------------------------------------------------------------
 // Workers
 // ---------------------------------------------------------------------------
+
+/// Worker of each `connection from` line of a `-v` log, in order.
+fn workers_in_log(log: &str) -> Vec<usize> {
+    log.lines()
+        .filter(|l| l.contains("connection from"))
+        .map(|line| {
+            line.split("for worker ")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no worker in {line:?}"))
+        })
+        .collect()
+}
+
+/// With two workers, connections opened by a client pinned to CPU 0 go to worker 0 and
+/// those from CPU 1 to worker 1 (`--spread cpu`, the default); with `--spread hash` the
+/// CPU plays no part. Skipped where the test cannot use CPUs 0 and 1.
+#[test]
+fn connections_go_to_the_worker_of_their_cpu() {
+    let script = r#"
+import os, socket, sys
+port = int(sys.argv[1])
+held = []
+for cpu in (0, 1):
+    os.sched_setaffinity(0, {cpu})
+    batch = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(8)]
+    # An answer on each means each was accepted (and logged) before the next batch.
+    for c in batch:
+        c.sendall(b"HEAD /none HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += c.recv(4096)
+    held += batch
+print("ok")
+"#;
+    let usable = python_ok(
+        "import os; print(int({0, 1} <= os.sched_getaffinity(0)))",
+        &[],
+    );
+    if usable.trim() != "1" {
+        eprintln!("skipped: CPUs 0 and 1 are not both available to this test");
+        return;
+    }
+    let site = Site::new();
+    let srv = site.serve(&["--workers", "2", "-v"]);
+    assert_eq!(python_ok(script, &[&srv.port.to_string()]).trim(), "ok");
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = workers_in_log(&srv.stderr());
+        if seen.len() == 16 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(seen, [[0; 8], [1; 8]].concat(), "{}", srv.stderr());
+}
 
 /// The listeners steer connections by the CPU their handshake arrived on; on loopback
 /// that is the client thread's CPU, so one client thread alone would land every
@@ -649,13 +711,7 @@ print(ok)
     assert_eq!(out.trim(), "90", "every connection got its answer");
     let log = srv.stderr();
     let mut per_worker = [0usize; 3];
-    for line in log.lines().filter(|l| l.contains("connection from")) {
-        let w: usize = line
-            .split("for worker ")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no worker in {line:?}"));
+    for w in workers_in_log(&log) {
         per_worker[w] += 1;
     }
     assert_eq!(per_worker.iter().sum::<usize>(), 90, "{log}");
