@@ -16,10 +16,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::codec::Encoder;
 
+use crate::event::{Event, Events, Level};
 use crate::frame::{FrameCodec, FrameReader, Framing};
 use crate::net::socket::{tcp_connect, tcp_listener};
 use crate::net::SocketOptions;
-use crate::ui::escape_bytes;
+use crate::text::escape_bytes;
 
 /// The receive size of the naive receiver, as in the course's `recv(1024)`.
 pub const RECV_SIZE: usize = 1024;
@@ -47,13 +48,13 @@ pub fn messages(count: usize) -> Vec<Bytes> {
         .collect()
 }
 
-/// Runs both halves of the demonstration on loopback. With `verbose`, each receiving
+/// Runs both halves of the demonstration on loopback. At [`Level::Verbose`], each receiving
 /// socket's attributes are printed on stderr.
-pub async fn sticky(count: usize, verbose: bool) -> io::Result<StickyReport> {
+pub async fn sticky(count: usize, events: &Events) -> io::Result<StickyReport> {
     let sent = messages(count);
 
     let raw_wire: Vec<Bytes> = sent.clone();
-    let (raw_reads, _) = exchange(raw_wire, verbose, |mut stream| async move {
+    let (raw_reads, _) = exchange(raw_wire, events, |mut stream| async move {
         let mut reads = Vec::new();
         let mut buf = vec![0u8; RECV_SIZE];
         loop {
@@ -73,7 +74,7 @@ pub async fn sticky(count: usize, verbose: bool) -> io::Result<StickyReport> {
         codec.encode(msg, &mut wire).map_err(io::Error::other)?;
         framed_wire.push(wire.freeze());
     }
-    let (framed, framed_reads) = exchange(framed_wire, verbose, |stream| async move {
+    let (framed, framed_reads) = exchange(framed_wire, events, |stream| async move {
         let counter = CountingReader {
             inner: stream,
             reads: 0,
@@ -99,7 +100,7 @@ pub async fn sticky(count: usize, verbose: bool) -> io::Result<StickyReport> {
 /// after [`RECEIVER_DELAY`].
 async fn exchange<F, Fut>(
     writes: Vec<Bytes>,
-    verbose: bool,
+    events: &Events,
     receive: F,
 ) -> io::Result<(Vec<Bytes>, usize)>
 where
@@ -119,8 +120,9 @@ where
         Ok::<(), io::Error>(())
     });
     let (stream, _) = listener.accept().await?;
-    if verbose {
-        crate::ui::event(format!("socket {}", crate::net::SocketInfo::of(&stream)));
+    if events.wants(Level::Verbose) {
+        let info = crate::net::SocketInfo::of(&stream);
+        events.emit(Event::verbose("socket", format!("socket {info}")));
     }
     tokio::time::sleep(RECEIVER_DELAY).await;
     let received = receive(stream).await?;
@@ -214,7 +216,7 @@ mod tests {
 
     #[tokio::test]
     async fn framing_recovers_every_message() {
-        let report = sticky(20, false).await.unwrap();
+        let report = sticky(20, &Events::discard()).await.unwrap();
         assert_eq!(report.framed, report.sent);
         let joined: Vec<u8> = report.raw_reads.iter().flat_map(|r| r.to_vec()).collect();
         let expected: Vec<u8> = report.sent.iter().flat_map(|m| m.to_vec()).collect();

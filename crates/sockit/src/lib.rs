@@ -9,17 +9,21 @@
 //! - [`udp`]: UDP send, listen, broadcast.
 //! - [`records`]: Python `struct` records on the wire (`--pack`, `--unpack`).
 //! - [`http`]: HTTP/1.1 message parsing, server, static files, client.
-//! - [`ui`]: human and JSON output helpers, stdin/stdout plumbing.
+//! - [`stdio`]: stdin and stdout on dedicated threads, for bulk data through pipes.
+//! - [`event`]: what long-running calls report (the library never prints).
+//! - [`text`]: making peer bytes safe to show on a terminal.
 //! - [`demo`]: demonstrations of networking concepts (sticky packets).
 
 pub mod demo;
 pub mod error;
+pub mod event;
 pub mod frame;
 pub mod http;
 pub mod net;
 pub mod records;
+pub mod stdio;
 pub mod tcp;
+pub mod text;
 pub mod udp;
-pub mod ui;
 
 pub use error::UsageError;

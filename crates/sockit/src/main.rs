@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod ui;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -17,7 +18,7 @@ fn main() {
         Ok(()) => EXIT_OK,
         Err(err) => {
             let code = exit_code_for(&err);
-            sockit::ui::event(one_line(&err));
+            ui::event(one_line(&err));
             code
         }
     };
@@ -44,7 +45,7 @@ fn exit_on_clap_error(err: clap::Error) -> ! {
                 .collect();
             let line = first.join(" ");
             let line = line.strip_prefix("error: ").unwrap_or(&line);
-            sockit::ui::event(line);
+            ui::event(line);
             std::process::exit(EXIT_USAGE);
         }
     }

@@ -68,7 +68,7 @@ fn serve(a: args::ServeArgs, verbose: u8) -> anyhow::Result<()> {
             (false, LogFormatArg::Common) => LogFormat::Common,
             (false, LogFormatArg::Json) => LogFormat::Json,
         },
-        verbose,
+        events: crate::ui::events(verbose, crate::ui::EventFormat::Text),
         spread: match a.spread {
             SpreadArg::Cpu => Spread::Cpu,
             SpreadArg::Hash => Spread::Hash,

@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
+use crate::ui::event;
 use anyhow::Context as _;
 use sockit::net::info::default_options;
-use sockit::ui::event;
 
 use super::tcp::block_on;
 use crate::cli::misc as args;
@@ -42,7 +42,7 @@ pub fn info(a: args::InfoArgs, verbose: u8) -> anyhow::Result<()> {
                 row.meaning.to_string(),
             ]);
         }
-        sockit::ui::table::render(&rows)
+        crate::ui::table::render(&rows)
     };
     write_stdout(text.as_bytes())
 }
@@ -52,9 +52,12 @@ pub fn demo(cmd: args::DemoCommand, verbose: u8) -> anyhow::Result<()> {
     match cmd {
         args::DemoCommand::Sticky(a) => {
             let report = block_on(false, async move {
-                sockit::demo::sticky(a.count as usize, verbose > 0)
-                    .await
-                    .context("sticky-packet demo on loopback")
+                sockit::demo::sticky(
+                    a.count as usize,
+                    &crate::ui::events(verbose, crate::ui::EventFormat::Text),
+                )
+                .await
+                .context("sticky-packet demo on loopback")
             })?;
             write_stdout(report.render().as_bytes())
         }

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use crate::ui::event;
 use anyhow::Context as _;
 use sockit::frame::Framing;
 use sockit::net::addr::{prefer_ipv4, HostPort};
@@ -9,9 +10,8 @@ use sockit::net::error::describe;
 use sockit::net::socket::{tcp_connect, tcp_listener};
 use sockit::net::{SocketInfo, SocketOptions};
 use sockit::records::{pack_error, pack_input};
+use sockit::stdio::{no_input, spawn_stdin, stdin_is_background_terminal, Output};
 use sockit::tcp::{run_client, serve, ClientConfig, ClientError, Mode, ServerConfig};
-use sockit::ui::event;
-use sockit::ui::stdio::{no_input, spawn_stdin, stdin_is_background_terminal, Output};
 use sockit::UsageError;
 
 use crate::cli::common::{BindArgs, SocketArgs, TcpOptionArgs};
@@ -124,7 +124,7 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
         framing,
         max_frame: a.frame.max_frame,
         once: a.once,
-        verbose: verbose > 0,
+        events: crate::ui::events(verbose, crate::ui::EventFormat::Text),
         unpack: a.unpack.clone(),
     };
     block_on(true, async move {
@@ -148,7 +148,7 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
             config,
             input,
             Output::stdout(),
-            sockit::ui::signal::shutdown(),
+            crate::ui::signal::shutdown(),
         )
         .await
         .context("serve")?;

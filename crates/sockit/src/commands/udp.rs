@@ -1,14 +1,14 @@
 //! Runs `sockit udp` commands.
 
+use crate::ui::event;
 use anyhow::Context as _;
 use sockit::net::addr::prefer_ipv4;
 use sockit::net::error::describe;
 use sockit::net::socket::{udp_listener, udp_sender};
 use sockit::net::SocketInfo;
 use sockit::records::{pack_error, pack_input, send_records};
+use sockit::stdio::{no_input, spawn_stdin, Output};
 use sockit::udp::{listen, send_messages, ListenConfig, SendConfig, SendError};
-use sockit::ui::event;
-use sockit::ui::stdio::{no_input, spawn_stdin, Output};
 use sockit::UsageError;
 
 use super::tcp::{block_on, listen_address, socket_options, source_address};
@@ -37,6 +37,7 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
         raw: a.raw,
         echo: a.echo,
         unpack: a.unpack.clone(),
+        events: crate::ui::events(verbose, crate::ui::EventFormat::Text),
     };
     block_on(false, async move {
         let addr = listen_address(&a.addr).await?;
@@ -48,7 +49,7 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
         }
         event(format!("listening on udp {local}"));
         let output = Output::direct();
-        listen(socket, &config, &output, sockit::ui::signal::shutdown())
+        listen(socket, &config, &output, crate::ui::signal::shutdown())
             .await
             .with_context(|| format!("receive on udp {local}"))?;
         Ok(())
@@ -63,6 +64,7 @@ fn udp_send(a: args::UdpSendArgs, verbose: u8) -> anyhow::Result<()> {
         timeout: a.timeout,
         buffer: a.buffer,
         broadcast: a.broadcast,
+        events: crate::ui::events(verbose, crate::ui::EventFormat::Text),
     };
     block_on(false, async move {
         let mut addrs = a.target.resolve(Some(a.timeout)).await?;
@@ -113,7 +115,7 @@ fn udp_send(a: args::UdpSendArgs, verbose: u8) -> anyhow::Result<()> {
 }
 
 /// An input holding just `text` (a MESSAGE argument to pack like a stdin line).
-fn one_chunk(text: &[u8]) -> sockit::ui::stdio::InputChunks {
+fn one_chunk(text: &[u8]) -> sockit::stdio::InputChunks {
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     // A fresh channel with room for one item: this cannot fail.
     let _ = tx.try_send(Ok(bytes::Bytes::copy_from_slice(text)));

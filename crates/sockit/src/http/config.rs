@@ -57,8 +57,9 @@ pub struct ServeConfig {
     pub workers: usize,
     /// How the kernel spreads new connections over the workers' listening sockets.
     pub spread: Spread,
-    /// Log per-connection socket details (`-v`).
-    pub verbose: u8,
+    /// Where the server reports what happens; per-connection socket details are
+    /// [`Level::Verbose`](crate::event::Level::Verbose) events.
+    pub events: crate::event::Events,
 }
 
 /// How new connections are spread over the workers (see [`crate::net::steer`]).
@@ -91,7 +92,7 @@ impl Default for ServeConfig {
             log: LogFormat::Common,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             spread: Spread::Cpu,
-            verbose: 0,
+            events: crate::event::Events::discard(),
         }
     }
 }

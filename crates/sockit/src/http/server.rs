@@ -246,8 +246,8 @@ async fn accept_loop(
         }
         let slot = Slot::new(w.active.clone());
         let to = w.balance.pick(w.index);
-        if site.config.verbose > 0 {
-            log_socket(&stream, peer, to);
+        if site.config.events.wants(crate::event::Level::Verbose) {
+            log_socket(&site.config.events, &stream, peer, to);
         }
         if to != w.index {
             let Ok(stream) = stream.into_std() else {
@@ -284,10 +284,10 @@ fn spawn_connection(w: &Worker, stream: TcpStream, peer: SocketAddr, slot: Slot,
     });
 }
 
-fn log_socket(stream: &TcpStream, peer: SocketAddr, worker: usize) {
+fn log_socket(events: &crate::event::Events, stream: &TcpStream, peer: SocketAddr, worker: usize) {
     use std::os::fd::AsRawFd;
     let sock = socket2::SockRef::from(stream);
-    crate::ui::event(format_args!(
+    events.emit(crate::event::Event::verbose("connection", format!(
         "connection from {peer} to {} for worker {worker} (fd {}, TCP_NODELAY {}, SO_RCVBUF {}, SO_SNDBUF {})",
         stream
             .local_addr()
@@ -296,7 +296,7 @@ fn log_socket(stream: &TcpStream, peer: SocketAddr, worker: usize) {
         sock.nodelay().unwrap_or(false),
         sock.recv_buffer_size().unwrap_or(0),
         sock.send_buffer_size().unwrap_or(0),
-    ));
+    )).with("peer", peer).with("worker", worker));
 }
 
 /// Over `--max-connections`: answer 503 with `Retry-After` right away and close, rather
@@ -338,15 +338,17 @@ pub fn serve(config: ServeConfig) -> io::Result<()> {
             signal(SignalKind::interrupt())?,
         )
     };
-    {
-        use std::io::Write;
-        let mut err = io::stderr().lock();
-        let _ = writeln!(err, "sockit: serving {shown_dir} on http://{local}/");
-        let _ = err.flush();
-    }
+    let events = server.site.config.events.clone();
+    events.emit(
+        crate::event::Event::info(
+            "listening",
+            format!("serving {shown_dir} on http://{local}/"),
+        )
+        .with("addr", local),
+    );
     let signals = std::thread::Builder::new()
         .name("sockit-signals".into())
-        .spawn(move || wait_for_signal(rt, term, int, token))?;
+        .spawn(move || wait_for_signal(rt, term, int, token, events))?;
     let result = server.run();
     drop(signals); // detached: exits with the process
     result
@@ -357,6 +359,7 @@ fn wait_for_signal(
     mut term: tokio::signal::unix::Signal,
     mut int: tokio::signal::unix::Signal,
     token: CancellationToken,
+    events: crate::event::Events,
 ) {
     rt.block_on(async {
         tokio::select! {
@@ -366,14 +369,17 @@ fn wait_for_signal(
         }
         // Not `eprintln!`: with stderr gone (a closed pipe) it would panic this thread and
         // the server would never shut down.
-        crate::ui::event("shutting down (finishing in-flight requests; again to force)");
+        events.emit(crate::event::Event::info(
+            "shutting-down",
+            "shutting down (finishing in-flight requests; again to force)",
+        ));
         token.cancel();
         // A second Ctrl-C / SIGTERM means "now": do not make the user wait 10 s.
         tokio::select! {
             _ = int.recv() => {}
             _ = term.recv() => {}
         }
-        crate::ui::event("forced exit");
+        events.emit(crate::event::Event::warn("forced-exit", "forced exit"));
         std::process::exit(130);
     });
 }

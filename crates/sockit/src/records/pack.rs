@@ -7,7 +7,7 @@ use pystruct::{literal, repr, Struct};
 use tokio::sync::mpsc;
 
 use super::tokenize::split_values;
-use crate::ui::stdio::InputChunks;
+use crate::stdio::InputChunks;
 
 /// The longest input line accepted: a record's text form is far shorter, so a longer
 /// "line" is binary data fed by mistake, not something to buffer without bound.

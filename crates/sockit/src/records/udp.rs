@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 
 use tokio::net::UdpSocket;
 
+use crate::stdio::{InputChunks, Output};
 use crate::udp::send::{prepare, send_one, SendConfig, SendError};
-use crate::ui::stdio::{InputChunks, Output};
 
 /// Sends each record of `records` (see [`pack_input`](super::pack_input)) as one
 /// datagram, waiting for a reply after each if configured.

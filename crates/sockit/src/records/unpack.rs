@@ -25,20 +25,23 @@ pub fn render_tuple(st: &Struct, record: &[u8], out: &mut String) -> Result<(), 
 }
 
 /// `udp listen --unpack`: renders one datagram as `[ADDR:PORT] (1, b'zhang', 1.75)` (or
-/// the bare tuple with `raw`) plus a newline; a datagram of the wrong size is reported on
-/// stderr and skipped, and listening goes on.
-pub fn render_datagram(st: &Struct, data: &[u8], from: SocketAddr, raw: bool, out: &mut BytesMut) {
+/// the bare tuple with `raw`) plus a newline. A datagram of the wrong size adds nothing
+/// to `out` and returns the error, for the caller to report before it listens on.
+pub fn render_datagram(
+    st: &Struct,
+    data: &[u8],
+    from: SocketAddr,
+    raw: bool,
+    out: &mut BytesMut,
+) -> Result<(), String> {
     let mut line = String::new();
     if !raw {
         let _ = write!(line, "[{from}] ");
     }
-    match render_tuple(st, data, &mut line) {
-        Ok(()) => {
-            out.extend_from_slice(line.as_bytes());
-            out.put_u8(b'\n');
-        }
-        Err(err) => crate::ui::event(format!("datagram from {from} ignored: {err}")),
-    }
+    render_tuple(st, data, &mut line)?;
+    out.extend_from_slice(line.as_bytes());
+    out.put_u8(b'\n');
+    Ok(())
 }
 
 #[cfg(test)]
@@ -65,9 +68,9 @@ mod tests {
         let st = Struct::new("!H").unwrap();
         let from: SocketAddr = "127.0.0.1:5000".parse().unwrap();
         let mut out = BytesMut::new();
-        render_datagram(&st, b"\x00\x07", from, false, &mut out);
-        render_datagram(&st, b"\x00\x07\x00", from, false, &mut out);
-        render_datagram(&st, b"\x00\x08", from, true, &mut out);
+        render_datagram(&st, b"\x00\x07", from, false, &mut out).unwrap();
+        assert!(render_datagram(&st, b"\x00\x07\x00", from, false, &mut out).is_err());
+        render_datagram(&st, b"\x00\x08", from, true, &mut out).unwrap();
         assert_eq!(&out[..], b"[127.0.0.1:5000] (7,)\n(8,)\n");
     }
 }

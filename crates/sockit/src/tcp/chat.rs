@@ -15,8 +15,9 @@ use tokio::net::TcpStream;
 use tokio_util::codec::Encoder;
 
 use super::server::{ConnError, Context};
+use crate::event::Event;
 use crate::frame::{FrameCodec, FrameReader, Framing};
-use crate::ui::{escape_control, event};
+use crate::text::escape_control;
 
 /// Serves one chat client.
 pub(crate) async fn chat_client(
@@ -98,7 +99,9 @@ fn encode(ctx: &Context, text: &str) -> Option<Bytes> {
     match codec.encode(text.as_bytes(), &mut wire) {
         Ok(()) => Some(wire.freeze()),
         Err(err) => {
-            event(format!("chat: {err}"));
+            ctx.config
+                .events
+                .emit(Event::warn("chat-encode", format!("chat: {err}")));
             None
         }
     }
@@ -111,7 +114,7 @@ async fn relay(ctx: &Context, except: Option<u64>, text: &str) {
     };
     for member in ctx.hub.members() {
         if Some(member.id) != except {
-            queue(member.peer, &member.tx, wire.clone());
+            queue(ctx, member.peer, &member.tx, wire.clone());
         }
     }
     let mut line = String::with_capacity(text.len() + 1);
@@ -126,17 +129,21 @@ fn relay_to(ctx: &Context, to: Option<u64>, text: &str) {
         return;
     };
     if let Some(member) = ctx.hub.members().into_iter().find(|m| Some(m.id) == to) {
-        queue(member.peer, &member.tx, wire);
+        queue(ctx, member.peer, &member.tx, wire);
     }
 }
 
-fn queue(peer: SocketAddr, tx: &tokio::sync::mpsc::Sender<Bytes>, wire: Bytes) {
+fn queue(ctx: &Context, peer: SocketAddr, tx: &tokio::sync::mpsc::Sender<Bytes>, wire: Bytes) {
     static WARNED: AtomicBool = AtomicBool::new(false);
     if let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = tx.try_send(wire) {
         if !WARNED.swap(true, Ordering::Relaxed) {
-            event(format!(
-                "{peer}: not reading; dropping chat messages for it"
-            ));
+            ctx.config.events.emit(
+                Event::warn(
+                    "slow-client",
+                    format!("{peer}: not reading; dropping chat messages for it"),
+                )
+                .with("peer", peer),
+            );
         }
     }
 }

@@ -17,7 +17,7 @@ use tokio_util::codec::Encoder;
 
 use crate::frame::{FrameCodec, FrameError, FrameReader, Framing, LineSplitter};
 use crate::net::error::{describe, secs};
-use crate::ui::stdio::{InputChunks, Output};
+use crate::stdio::{InputChunks, Output};
 
 /// How the client frames data and when it stops.
 #[derive(Debug, Clone)]

@@ -73,7 +73,15 @@ pub(crate) async fn print_client(
             let mut out = BytesMut::new();
             for chunk in batch.drain(..) {
                 if let Some(st) = &ctx.config.unpack {
-                    render_record(st, &chunk, peer, multi, &mut prefixer, &mut out);
+                    render_record(
+                        st,
+                        &chunk,
+                        peer,
+                        multi,
+                        &mut prefixer,
+                        &mut out,
+                        &ctx.config.events,
+                    );
                 } else if framed {
                     prefixer.render_message(&chunk, multi, &mut out);
                 } else {
@@ -123,11 +131,15 @@ fn render_record(
     multi: bool,
     prefixer: &mut LinePrefixer,
     out: &mut BytesMut,
+    events: &crate::event::Events,
 ) {
     let mut line = String::new();
     match crate::records::render_tuple(st, msg, &mut line) {
         Ok(()) => prefixer.render_message(line.as_bytes(), multi, out),
-        Err(err) => crate::ui::event(format!("{peer}: message ignored: {err}")),
+        Err(err) => events.emit(
+            crate::event::Event::warn("message-ignored", format!("{peer}: message ignored: {err}"))
+                .with("peer", peer),
+        ),
     }
 }
 

@@ -19,11 +19,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::hub::Hub;
 use super::{chat, handler};
+use crate::event::{Event, Events, Level};
 use crate::frame::{FrameCodec, FrameError, Framing, LineSplitter};
 use crate::net::error::describe;
 use crate::net::SocketInfo;
-use crate::ui::event;
-use crate::ui::stdio::{InputChunks, Output};
+use crate::stdio::{InputChunks, Output};
 
 /// First pause after `accept` fails for lack of resources; doubles up to 1 s.
 const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
@@ -54,8 +54,9 @@ pub struct ServerConfig {
     pub max_frame: usize,
     /// Serve one client, then exit (plain netcat).
     pub once: bool,
-    /// Print socket details of each connection on stderr.
-    pub verbose: bool,
+    /// Where the server reports what happens: listening, connections, errors of one
+    /// client, and (at [`Level::Verbose`]) each connection's socket details.
+    pub events: Events,
     /// `--unpack FMT`: print each received message (a record) as a Python tuple. With
     /// raw framing the caller chooses [`Framing::Fixed`] of the record size.
     pub unpack: Option<pystruct::Struct>,
@@ -68,7 +69,7 @@ impl Default for ServerConfig {
             framing: Framing::Raw,
             max_frame: crate::frame::DEFAULT_MAX_FRAME,
             once: false,
-            verbose: false,
+            events: Events::discard(),
             unpack: None,
         }
     }
@@ -144,7 +145,7 @@ pub async fn serve(
         };
         tokio::select! {
             () = &mut shutdown => {
-                event("shutting down");
+                ctx.config.events.emit(Event::info("shutting-down", "shutting down"));
                 break;
             }
             accepted = accept => match accepted {
@@ -160,7 +161,7 @@ pub async fn serve(
                     if is_exhaustion(&err) {
                         // Once per episode, not once per retry.
                         if backoff == INITIAL_BACKOFF {
-                            event(format!("accept: {}; retrying with backoff until descriptors free up", describe(&err)));
+                            ctx.config.events.emit(Event::warn("accept-backoff", format!("accept: {}; retrying with backoff until descriptors free up", describe(&err))));
                         }
                         tokio::select! {
                             () = &mut shutdown => break,
@@ -208,9 +209,11 @@ fn is_exhaustion(err: &io::Error) -> bool {
 /// that event (a test, a script) can count on stdin lines and chat messages reaching it.
 async fn connection(ctx: Arc<Context>, stream: TcpStream, peer: SocketAddr) {
     let announce = |stream: &TcpStream| {
-        event(format!("connection from {peer}"));
-        if ctx.config.verbose {
-            event(format!("socket {}", SocketInfo::of(stream)));
+        let events = &ctx.config.events;
+        events.emit(Event::info("connected", format!("connection from {peer}")).with("peer", peer));
+        if events.wants(Level::Verbose) {
+            let info = SocketInfo::of(stream);
+            events.emit(Event::verbose("socket", format!("socket {info}")).with("peer", peer));
         }
     };
     let result = match ctx.config.mode {
@@ -229,10 +232,11 @@ async fn connection(ctx: Arc<Context>, stream: TcpStream, peer: SocketAddr) {
             chat::chat_client(&ctx, stream, peer, member).await
         }
     };
+    let events = &ctx.config.events;
     if let Err(err) = result {
-        event(format!("{peer}: {err}"));
+        events.emit(Event::warn("peer-error", format!("{peer}: {err}")).with("peer", peer));
     }
-    event(format!("{peer} closed"));
+    events.emit(Event::info("closed", format!("{peer} closed")).with("peer", peer));
 }
 
 /// Sends stdin to every connected client: whole lines in raw mode (a client joining
@@ -250,7 +254,10 @@ async fn fan_out(ctx: Arc<Context>, mut input: InputChunks) {
         let chunk = match input.recv().await {
             Some(Ok(chunk)) => chunk,
             Some(Err(err)) => {
-                event(format!("read stdin: {}", describe(&err)));
+                ctx.config.events.emit(Event::error(
+                    "stdin-error",
+                    format!("read stdin: {}", describe(&err)),
+                ));
                 break;
             }
             None => break,
@@ -259,7 +266,9 @@ async fn fan_out(ctx: Arc<Context>, mut input: InputChunks) {
             if let Err(err) =
                 lines.push::<FrameError>(&chunk, |line| codec.encode(line, &mut pending))
             {
-                event(format!("stdin: {err}"));
+                ctx.config
+                    .events
+                    .emit(Event::warn("stdin-line", format!("stdin: {err}")));
                 continue;
             }
             pending.split().freeze()

@@ -10,9 +10,9 @@ use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use super::batch::RecvBatch;
+use crate::event::{Event, Events};
 use crate::net::error::describe;
-use crate::ui::event;
-use crate::ui::stdio::Output;
+use crate::stdio::Output;
 
 /// How `udp listen` treats each datagram.
 #[derive(Debug, Clone)]
@@ -25,6 +25,8 @@ pub struct ListenConfig {
     pub echo: bool,
     /// `--unpack FMT`: print each datagram as a Python tuple (it must be one record).
     pub unpack: Option<pystruct::Struct>,
+    /// Where truncated, unreadable and unanswerable datagrams are reported.
+    pub events: Events,
 }
 
 impl Default for ListenConfig {
@@ -34,6 +36,7 @@ impl Default for ListenConfig {
             raw: false,
             echo: false,
             unpack: None,
+            events: Events::discard(),
         }
     }
 }
@@ -186,31 +189,48 @@ async fn handle(
     config: &ListenConfig,
     out: &mut BytesMut,
 ) {
-    let truncated = len > data.len();
-    if truncated {
-        warn_truncated(from, len, config.buffer);
+    let cut = len > data.len();
+    if cut {
+        config.events.emit(truncated(from, len, config.buffer));
     }
     if config.echo {
-        if truncated {
+        if cut {
             return;
         }
         if let Err(err) = socket.send_to(data, from).await {
-            event(format!("echo to {from}: {}", describe(&err)));
+            config.events.emit(
+                Event::warn("echo-failed", format!("echo to {from}: {}", describe(&err)))
+                    .with("peer", from),
+            );
         }
         return;
     }
     if let Some(st) = &config.unpack {
-        crate::records::render_datagram(st, data, from, config.raw, out);
+        if let Err(err) = crate::records::render_datagram(st, data, from, config.raw, out) {
+            config.events.emit(
+                Event::warn(
+                    "datagram-ignored",
+                    format!("datagram from {from} ignored: {err}"),
+                )
+                .with("peer", from),
+            );
+        }
         return;
     }
     render_into(data, from, config.raw, out);
 }
 
-/// Tells the user a datagram did not fit the receive buffer, with its real length.
-pub fn warn_truncated(from: SocketAddr, len: usize, buffer: usize) {
-    event(format!(
-        "datagram from {from} truncated: {len} bytes, buffer {buffer}"
-    ));
+/// The event telling the user a datagram did not fit the receive buffer, with its real
+/// length (the kernel drops the tail of a datagram that does not fit; only `MSG_TRUNC`
+/// tells how long it was).
+pub fn truncated(from: SocketAddr, len: usize, buffer: usize) -> Event {
+    Event::warn(
+        "truncated",
+        format!("datagram from {from} truncated: {len} bytes, buffer {buffer}"),
+    )
+    .with("peer", from)
+    .with("len", len)
+    .with("buffer", buffer)
 }
 
 /// `[127.0.0.1:40000] hello` plus a newline unless the payload ends with one; or the bare

@@ -7,10 +7,11 @@ use std::time::Duration;
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio::net::UdpSocket;
 
-use super::listen::{recv_datagram, render, warn_truncated};
+use super::listen::{recv_datagram, render, truncated};
 use super::{MAX_DATAGRAM_V4, MAX_DATAGRAM_V6};
+use crate::event::Events;
 use crate::net::error::{describe, secs};
-use crate::ui::stdio::{InputChunks, Output};
+use crate::stdio::{InputChunks, Output};
 
 /// How `udp send` behaves.
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct SendConfig {
     /// `SO_BROADCAST` is on (the socket must then stay unconnected: replies come from
     /// the responders' own addresses, not from the broadcast address).
     pub broadcast: bool,
+    /// Where truncated replies are reported.
+    pub events: Events,
 }
 
 impl Default for SendConfig {
@@ -33,6 +36,7 @@ impl Default for SendConfig {
             timeout: Duration::from_secs(5),
             buffer: super::DEFAULT_BUFFER,
             broadcast: false,
+            events: Events::discard(),
         }
     }
 }
@@ -190,7 +194,9 @@ async fn wait_replies(
         };
         replies += 1;
         if datagram.truncated() {
-            warn_truncated(datagram.from, datagram.len, config.buffer);
+            config
+                .events
+                .emit(truncated(datagram.from, datagram.len, config.buffer));
         }
         output.write(render(&datagram, false)).await;
     }
@@ -226,7 +232,9 @@ async fn wait_reply(
         Ok(Ok(datagram)) => datagram,
     };
     if datagram.truncated() {
-        warn_truncated(datagram.from, datagram.len, config.buffer);
+        config
+            .events
+            .emit(truncated(datagram.from, datagram.len, config.buffer));
     }
     if datagram.data.last() == Some(&b'\n') {
         return Ok(datagram.data);
@@ -328,7 +336,7 @@ mod tests {
             &socket,
             dest,
             Some(b"anyone?"),
-            crate::ui::stdio::no_input(),
+            crate::stdio::no_input(),
             &config,
             &Output::sink(),
         )
