@@ -9,7 +9,7 @@
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -129,6 +129,47 @@ enum Msg {
     Flush(oneshot::Sender<()>),
 }
 
+/// The first error stdout failed with, kept so every later write can report it.
+///
+/// `io::Error` is not `Clone`; the OS error number (or, failing that, the kind) is enough
+/// to rebuild an error that prints the same (`No space left on device (os error 28)`).
+#[derive(Debug, Default)]
+struct Failure {
+    failed: AtomicBool,
+    code: Mutex<Option<FailureCode>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum FailureCode {
+    Os(i32),
+    Kind(io::ErrorKind),
+}
+
+impl Failure {
+    fn record(&self, err: &io::Error) {
+        let mut code = self.code.lock().unwrap_or_else(|p| p.into_inner());
+        if code.is_none() {
+            *code = Some(match err.raw_os_error() {
+                Some(errno) => FailureCode::Os(errno),
+                None => FailureCode::Kind(err.kind()),
+            });
+        }
+        self.failed.store(true, Ordering::Release);
+    }
+
+    fn error(&self) -> Option<io::Error> {
+        if !self.failed.load(Ordering::Acquire) {
+            return None;
+        }
+        let code = *self.code.lock().unwrap_or_else(|p| p.into_inner());
+        Some(match code {
+            Some(FailureCode::Os(errno)) => io::Error::from_raw_os_error(errno),
+            Some(FailureCode::Kind(kind)) => io::Error::from(kind),
+            None => io::Error::from(io::ErrorKind::BrokenPipe),
+        })
+    }
+}
+
 /// A handle for writing data to stdout. Cheap to clone; each [`Output::write`] reaches
 /// stdout whole, in order, with one `write(2)` when possible.
 ///
@@ -136,19 +177,24 @@ enum Msg {
 /// terminal must not stall the tasks serving clients), [`Output::direct`] writes in the
 /// caller's thread (single-socket loops such as `udp listen`, where blocking on stdout is
 /// exactly the right backpressure and a thread hand-off per batch would dominate the cost).
+///
+/// **Never losing data quietly.** When stdout fails (`EPIPE` because the reader of a pipe
+/// went away, `ENOSPC` on a full disk), nothing more can be delivered: every later
+/// [`Output::write`] and [`Output::flush`] returns that first error, so the caller stops
+/// taking data from its peers (and says so) instead of reading on and discarding.
 #[derive(Clone)]
 pub struct Output {
     /// `None` for direct output.
     tx: Option<mpsc::Sender<Msg>>,
     fd: RawFd,
-    closed: Arc<AtomicBool>,
+    failure: Arc<Failure>,
 }
 
 impl std::fmt::Debug for Output {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Output")
             .field("threaded", &self.tx.is_some())
-            .field("closed", &self.is_closed())
+            .field("failed", &self.is_closed())
             .finish()
     }
 }
@@ -164,7 +210,7 @@ impl Output {
         Output {
             tx: None,
             fd: libc::STDOUT_FILENO,
-            closed: Arc::new(AtomicBool::new(false)),
+            failure: Arc::default(),
         }
     }
 
@@ -183,82 +229,125 @@ impl Output {
         Output {
             tx: Some(tx),
             fd: -1,
-            closed: Arc::new(AtomicBool::new(false)),
+            failure: Arc::default(),
         }
+    }
+
+    /// Output to any file descriptor the caller owns and keeps open (a file, a pipe, a
+    /// socket), through a writer thread like [`Output::stdout`].
+    pub fn to_fd(fd: RawFd) -> Output {
+        Output::spawn(fd)
     }
 
     fn spawn(fd: RawFd) -> Output {
         let (tx, mut rx) = mpsc::channel::<Msg>(STDOUT_QUEUE);
-        let closed = Arc::new(AtomicBool::new(false));
-        let flag = closed.clone();
-        let _ = std::thread::Builder::new()
+        let failure = Arc::new(Failure::default());
+        let seen = failure.clone();
+        let spawned = std::thread::Builder::new()
             .name("stdout".into())
             .spawn(move || {
                 while let Some(msg) = rx.blocking_recv() {
                     match msg {
-                        Msg::Data(data) => write_or_close(fd, &data, &flag),
+                        Msg::Data(data) => write_or_fail(fd, &data, &seen),
                         Msg::Flush(done) => {
                             let _ = done.send(());
                         }
                     }
                 }
             });
+        if let Err(err) = spawned {
+            failure.record(&err);
+        }
         Output {
             tx: Some(tx),
             fd,
-            closed,
+            failure,
         }
     }
 
     /// Writes `data` to stdout: queued for the stdout thread (waiting while the queue is
     /// full: backpressure), or written at once by a direct output.
-    pub async fn write(&self, data: Bytes) {
+    ///
+    /// Returns the error stdout failed with, if it has failed (possibly on an earlier,
+    /// queued write): the data was not delivered and no later data will be.
+    pub async fn write(&self, data: Bytes) -> io::Result<()> {
+        if let Some(err) = self.failure.error() {
+            return Err(err);
+        }
         if data.is_empty() {
-            return;
+            return Ok(());
         }
         match &self.tx {
             Some(tx) => {
-                let _ = tx.send(Msg::Data(data)).await;
+                if tx.send(Msg::Data(data)).await.is_err() {
+                    return Err(self.gone());
+                }
             }
-            None => write_or_close(self.fd, &data, &self.closed),
+            None => write_or_fail(self.fd, &data, &self.failure),
         }
+        self.status()
     }
 
-    /// Writes `data` from a non-async context.
-    pub fn write_blocking(&self, data: Bytes) {
+    /// Writes `data` from a non-async context; errors as [`Output::write`].
+    pub fn write_blocking(&self, data: Bytes) -> io::Result<()> {
+        if let Some(err) = self.failure.error() {
+            return Err(err);
+        }
         if data.is_empty() {
-            return;
+            return Ok(());
         }
         match &self.tx {
             Some(tx) => {
-                let _ = tx.blocking_send(Msg::Data(data));
+                if tx.blocking_send(Msg::Data(data)).is_err() {
+                    return Err(self.gone());
+                }
             }
-            None => write_or_close(self.fd, &data, &self.closed),
+            None => write_or_fail(self.fd, &data, &self.failure),
         }
+        self.status()
     }
 
-    /// Waits until everything written before this call has reached stdout.
-    pub async fn flush(&self) {
-        let Some(tx) = &self.tx else {
-            return;
-        };
-        let (done, wait) = oneshot::channel();
-        if tx.send(Msg::Flush(done)).await.is_ok() {
-            let _ = wait.await;
+    /// Waits until everything written before this call has reached stdout, and says
+    /// whether all of it did.
+    pub async fn flush(&self) -> io::Result<()> {
+        if let Some(tx) = &self.tx {
+            let (done, wait) = oneshot::channel();
+            if tx.send(Msg::Flush(done)).await.is_err() || wait.await.is_err() {
+                return Err(self.gone());
+            }
         }
+        self.status()
     }
 
-    /// True once stdout has failed (its reader went away): further output is discarded.
+    /// True once stdout has failed: nothing written from then on is delivered.
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed)
+        self.failure.error().is_some()
+    }
+
+    /// `Err` with stdout's failure, if it failed.
+    pub fn status(&self) -> io::Result<()> {
+        match self.failure.error() {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// The writer thread is gone (it could not be started, or it panicked).
+    fn gone(&self) -> io::Error {
+        self.failure
+            .error()
+            .unwrap_or_else(|| io::Error::other("stdout writer thread ended"))
     }
 }
 
 /// Writes unless stdout already failed; on failure (EPIPE from `| head`, a full disk)
-/// marks it closed so later output is dropped instead of blocking or erroring again.
-fn write_or_close(fd: RawFd, data: &[u8], closed: &AtomicBool) {
-    if !closed.load(Ordering::Relaxed) && write_all(fd, data).is_err() {
-        closed.store(true, Ordering::Relaxed);
+/// records the error, so later output is refused instead of blocking or lost unseen.
+fn write_or_fail(fd: RawFd, data: &[u8], failure: &Failure) {
+    if failure.failed.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(err) = write_all(fd, data) {
+        failure.record(&err);
     }
 }
 
@@ -295,14 +384,41 @@ mod tests {
         let (mut reader, writer) = std::io::pipe().unwrap();
         let out = Output::spawn(writer.into_raw_fd());
         for i in 0..100 {
-            out.write(Bytes::from(format!("{i},"))).await;
+            out.write(Bytes::from(format!("{i},"))).await.unwrap();
         }
-        out.flush().await;
+        out.flush().await.unwrap();
         let mut buf = vec![0u8; 4096];
         let n = reader.read(&mut buf).unwrap();
         let text = String::from_utf8_lossy(&buf[..n]).to_string();
         assert!(text.starts_with("0,1,2,"), "{text}");
         assert!(text.ends_with("98,99,"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_full_disk_is_reported_by_every_later_write() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Output::spawn(full.into_raw_fd());
+        // The first write is queued; its failure shows at the latest on flush.
+        let _ = out.write(Bytes::from_static(b"lost")).await;
+        let err = out.flush().await.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "{err}");
+        let again = out.write(Bytes::from_static(b"more")).await.unwrap_err();
+        assert_eq!(again.raw_os_error(), Some(libc::ENOSPC));
+        assert!(out.is_closed());
+    }
+
+    #[tokio::test]
+    async fn a_closed_pipe_is_reported_by_direct_output() {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut out = Output::direct();
+        out.fd = writer.into_raw_fd();
+        let err = out.write(Bytes::from_static(b"x")).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "{err}");
+        assert!(out.flush().await.is_err());
     }
 
     #[test]

@@ -150,8 +150,7 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
             Output::stdout(),
             crate::ui::signal::shutdown(),
         )
-        .await
-        .context("serve")?;
+        .await?;
         Ok(())
     })
 }

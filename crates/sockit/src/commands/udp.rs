@@ -8,6 +8,7 @@ use sockit::net::socket::{udp_listener, udp_sender};
 use sockit::net::SocketInfo;
 use sockit::records::{pack_error, pack_input, send_records};
 use sockit::stdio::{no_input, spawn_stdin, Output};
+use sockit::udp::listen::ListenError;
 use sockit::udp::{listen, send_messages, ListenConfig, SendConfig, SendError};
 use sockit::UsageError;
 
@@ -51,7 +52,10 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
         let output = Output::direct();
         listen(socket, &config, &output, crate::ui::signal::shutdown())
             .await
-            .with_context(|| format!("receive on udp {local}"))?;
+            .map_err(|err| match err {
+                ListenError::Recv(_) => anyhow::Error::new(err).context(format!("udp {local}")),
+                ListenError::Output(_) => err.into(),
+            })?;
         Ok(())
     })
 }

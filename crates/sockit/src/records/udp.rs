@@ -28,6 +28,5 @@ pub async fn send_records(
         Ok(())
     }
     .await;
-    output.flush().await;
-    result
+    crate::udp::send::finish(result, output).await
 }

@@ -120,7 +120,9 @@ async fn relay(ctx: &Context, except: Option<u64>, text: &str) {
     let mut line = String::with_capacity(text.len() + 1);
     line.push_str(text);
     line.push('\n');
-    ctx.output.write(Bytes::from(line)).await;
+    if ctx.output.write(Bytes::from(line)).await.is_err() {
+        ctx.output_failed();
+    }
 }
 
 /// Sends `text` to one client only.

@@ -72,6 +72,10 @@ pub enum ClientError {
     /// Reading stdin failed.
     #[error("read stdin: {}", describe(.0))]
     Stdin(io::Error),
+    /// Writing what the peer sent to stdout failed (a full disk, a closed pipe): the
+    /// rest could not be delivered, so the session ends.
+    #[error("write stdout: {}", describe(.0))]
+    Output(io::Error),
     /// Nothing happened for the idle timeout.
     #[error("connection to {peer}: idle timeout: no data for {}", secs(*.idle))]
     Idle {
@@ -94,7 +98,8 @@ impl ClientError {
 /// Runs a client session on a connected stream until the peer closes.
 ///
 /// Data from `input` goes to the socket (framed per `config`); data from the socket goes
-/// to `output`. Returns `Ok` when the peer closes cleanly or stdout goes away.
+/// to `output`. Returns `Ok` when the peer closes cleanly; a failed stdout is
+/// [`ClientError::Output`].
 pub async fn run_client(
     mut stream: TcpStream,
     mut input: InputChunks,
@@ -168,10 +173,9 @@ pub async fn run_client(
                 return Ok(());
             }
             touch();
-            write_batch(&output, &mut batch, config.framing.is_framed()).await;
-            if output.is_closed() {
-                return Ok(());
-            }
+            write_batch(&output, &mut batch, config.framing.is_framed())
+                .await
+                .map_err(ClientError::Output)?;
         }
     };
 
@@ -203,18 +207,22 @@ pub async fn run_client(
             done = &mut idle => break done,
         }
     };
-    output.flush().await;
-    result
+    let flushed = output.flush().await.map_err(ClientError::Output);
+    result.and(flushed)
 }
 
 /// Writes received frames to stdout: raw chunks as they are, messages one per line,
 /// gathered into one write.
-pub(crate) async fn write_batch(output: &Output, batch: &mut Vec<Bytes>, framed: bool) {
+pub(crate) async fn write_batch(
+    output: &Output,
+    batch: &mut Vec<Bytes>,
+    framed: bool,
+) -> io::Result<()> {
     if !framed {
         for chunk in batch.drain(..) {
-            output.write(chunk).await;
+            output.write(chunk).await?;
         }
-        return;
+        return Ok(());
     }
     let total: usize = batch.iter().map(|m| m.len() + 1).sum();
     let mut out = BytesMut::with_capacity(total);
@@ -222,5 +230,5 @@ pub(crate) async fn write_batch(output: &Output, batch: &mut Vec<Bytes>, framed:
         out.extend_from_slice(&msg);
         out.extend_from_slice(b"\n");
     }
-    output.write(out.freeze()).await;
+    output.write(out.freeze()).await
 }

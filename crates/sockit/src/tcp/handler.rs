@@ -52,13 +52,13 @@ pub(crate) async fn print_client(
             if let Err(err) = read {
                 let mut out = BytesMut::new();
                 prefixer.finish(&mut out);
-                ctx.output.write(out.freeze()).await;
+                ctx.write_output(out.freeze()).await?;
                 return Err(ConnError::from(err));
             }
             if batch.is_empty() {
                 let mut out = BytesMut::new();
                 prefixer.finish(&mut out);
-                ctx.output.write(out.freeze()).await;
+                ctx.write_output(out.freeze()).await?;
                 return Ok(());
             }
             let multi = ctx.hub.count() > 1;
@@ -66,7 +66,7 @@ pub(crate) async fn print_client(
                 // The hot path for bulk data: the read buffer goes to stdout as is.
                 for chunk in batch.drain(..) {
                     prefixer.note_passthrough(&chunk);
-                    ctx.output.write(chunk).await;
+                    ctx.write_output(chunk).await?;
                 }
                 continue;
             }
@@ -88,7 +88,7 @@ pub(crate) async fn print_client(
                     prefixer.render(&chunk, multi, &mut out);
                 }
             }
-            ctx.output.write(out.freeze()).await;
+            ctx.write_output(out.freeze()).await?;
         }
     };
 

@@ -18,4 +18,4 @@ pub mod prefix;
 pub mod server;
 
 pub use client::{run_client, ClientConfig, ClientError};
-pub use server::{serve, ConnError, Mode, ServerConfig};
+pub use server::{serve, ConnError, Mode, ServeError, ServerConfig};

@@ -84,6 +84,18 @@ pub enum ConnError {
     /// The peer broke the framing (e.g. a frame over `--max-frame`).
     #[error("{0}")]
     Frame(FrameError),
+    /// Stdout failed, so this client's data could not be delivered (the server stops).
+    #[error("write stdout: {}", describe(.0))]
+    Output(io::Error),
+}
+
+/// Why the server stopped before it was asked to.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Writing to stdout failed (a full disk, a closed pipe): clients' data could no
+    /// longer be delivered, so the server stopped accepting and closed every client.
+    #[error("write stdout: {}", describe(.0))]
+    Output(io::Error),
 }
 
 impl From<FrameError> for ConnError {
@@ -105,6 +117,25 @@ pub(crate) struct Context {
 }
 
 impl Context {
+    /// Stdout failed: what clients send from now on could not be delivered, so the
+    /// whole server stops (it stops accepting and ends every connection) rather than
+    /// read on and discard. [`serve`] then returns the error.
+    pub(crate) fn output_failed(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Writes to stdout; on failure stops the server and returns the error, which ends
+    /// the calling connection.
+    pub(crate) async fn write_output(&self, data: bytes::Bytes) -> Result<(), ConnError> {
+        match self.output.write(data).await {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                self.output_failed();
+                Err(ConnError::Output(err))
+            }
+        }
+    }
+
     /// A codec for one connection.
     pub(crate) fn codec(&self) -> FrameCodec {
         FrameCodec::new(&self.config.framing, self.config.max_frame)
@@ -122,7 +153,7 @@ pub async fn serve(
     input: InputChunks,
     output: Output,
     shutdown: impl Future<Output = ()>,
-) -> io::Result<()> {
+) -> Result<(), ServeError> {
     let ctx = Arc::new(Context {
         config,
         hub: Hub::new(),
@@ -144,6 +175,7 @@ pub async fn serve(
             }
         };
         tokio::select! {
+            () = ctx.cancel.cancelled() => break,
             () = &mut shutdown => {
                 ctx.config.events.emit(Event::info("shutting-down", "shutting down"));
                 break;
@@ -191,8 +223,7 @@ pub async fn serve(
     if let Some(task) = fan_out {
         task.abort();
     }
-    ctx.output.flush().await;
-    Ok(())
+    ctx.output.flush().await.map_err(ServeError::Output)
 }
 
 /// Errors after which `accept` can succeed again once resources free up.

@@ -139,14 +139,14 @@ pub async fn listen(
     config: &ListenConfig,
     output: &Output,
     shutdown: impl Future<Output = ()>,
-) -> io::Result<()> {
+) -> Result<(), ListenError> {
     tokio::pin!(shutdown);
     let mut batch = RecvBatch::new(config.buffer);
     let mut out = BytesMut::new();
     loop {
         tokio::select! {
             () = &mut shutdown => break,
-            ready = socket.readable() => ready?,
+            ready = socket.readable() => ready.map_err(ListenError::Recv)?,
         }
         for _ in 0..ROUNDS {
             let n = match batch.try_recv(&socket) {
@@ -158,9 +158,9 @@ pub async fn listen(
                     continue;
                 }
                 Err(err) => {
-                    output.write(out.split().freeze()).await;
-                    output.flush().await;
-                    return Err(err);
+                    let _ = output.write(out.split().freeze()).await;
+                    let _ = output.flush().await;
+                    return Err(ListenError::Recv(err));
                 }
             };
             for i in 0..n {
@@ -173,11 +173,25 @@ pub async fn listen(
             }
         }
         if !out.is_empty() {
-            output.write(out.split().freeze()).await;
+            output
+                .write(out.split().freeze())
+                .await
+                .map_err(ListenError::Output)?;
         }
     }
-    output.flush().await;
-    Ok(())
+    output.flush().await.map_err(ListenError::Output)
+}
+
+/// Why `udp listen` stopped before it was asked to.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenError {
+    /// Receiving failed for a reason other than an ICMP error about an earlier echo.
+    #[error("receive: {}", describe(.0))]
+    Recv(io::Error),
+    /// Writing to stdout failed (a full disk, a closed pipe): datagrams received from
+    /// now on could not be delivered, so listening stops instead of discarding them.
+    #[error("write stdout: {}", describe(.0))]
+    Output(io::Error),
 }
 
 /// Reports truncation, then echoes the datagram or renders it into `out`.

@@ -93,6 +93,10 @@ pub enum SendError {
     /// Reading stdin failed.
     #[error("read stdin: {}", describe(.0))]
     Stdin(io::Error),
+    /// Writing a reply to stdout failed (a full disk, a closed pipe): replies would be
+    /// lost, so sending stops.
+    #[error("write stdout: {}", describe(.0))]
+    Output(io::Error),
 }
 
 impl SendError {
@@ -166,7 +170,7 @@ pub async fn send_one(
         wait_replies(socket, dest, config, output).await?;
     } else if config.wait_reply {
         let reply = wait_reply(socket, dest, config).await?;
-        output.write(reply).await;
+        output.write(reply).await.map_err(SendError::Output)?;
     }
     Ok(())
 }
@@ -198,7 +202,10 @@ async fn wait_replies(
                 .events
                 .emit(truncated(datagram.from, datagram.len, config.buffer));
         }
-        output.write(render(&datagram, false)).await;
+        output
+            .write(render(&datagram, false))
+            .await
+            .map_err(SendError::Output)?;
     }
     if replies == 0 {
         return Err(SendError::NoReply {
@@ -258,8 +265,7 @@ pub async fn send_messages(
     prepare(socket, dest, config).await?;
     if let Some(msg) = message {
         let result = send_one(socket, dest, msg, config, output).await;
-        output.flush().await;
-        return result;
+        return finish(result, output).await;
     }
     // Each line is sent straight from the stdin chunk; only a line split across two
     // chunks is copied. A line longer than any datagram is refused once it is known to be.
@@ -295,8 +301,16 @@ pub async fn send_messages(
         Ok(())
     }
     .await;
-    output.flush().await;
-    result
+    finish(result, output).await
+}
+
+/// Flushes the replies; a sending error wins over an output error that came after it.
+pub(crate) async fn finish(
+    result: Result<(), SendError>,
+    output: &Output,
+) -> Result<(), SendError> {
+    let flushed = output.flush().await.map_err(SendError::Output);
+    result.and(flushed)
 }
 
 #[cfg(test)]
