@@ -101,7 +101,12 @@ fn bulk_data_from_socat_reaches_sockit_listen_intact() {
     if !has_cmd("socat") {
         return;
     }
-    let mut server = Proc::sockit(&["tcp", "listen", "--once", "127.0.0.1:0"]);
+    // Nothing to send back (stdin at its end): the server half-closes at once and exits
+    // when socat's upload is complete.
+    let mut server = Proc::sockit_with_stdin(
+        &["tcp", "listen", "--once", "127.0.0.1:0"],
+        std::process::Stdio::null(),
+    );
     let addr = server.listening_addr("tcp");
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     let out = run_proc(

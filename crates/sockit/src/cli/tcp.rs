@@ -55,6 +55,39 @@ echo \"1 b'zhang' 1.75\" | sockit tcp connect 127.0.0.1:9000 --pack i5sf"
     Connect(ConnectArgs),
 }
 
+/// `--slow-client`: what happens to a client that does not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SlowClientArg {
+    /// Disconnect it, so it cannot stall the others.
+    Drop,
+    /// Hold stdin back for everyone until it reads.
+    Wait,
+}
+
+/// `--max-buffered SIZE`: at most 16 GiB.
+fn parse_budget(text: &str) -> Result<usize, String> {
+    let size = sockit::net::values::parse_size(text)?;
+    if size > 16 << 30 {
+        return Err(format!("'{text}': at most 16G"));
+    }
+    Ok(size)
+}
+
+/// `-q SECS`: 0 allowed (quit at once), at most a year.
+fn parse_quit_secs(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("'{text}': expected 0 or more seconds"));
+    }
+    if value > 365.0 * 86400.0 {
+        return Err(format!("'{text}': at most one year (31536000 seconds)"));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
 /// Options of `sockit tcp listen`.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
@@ -82,9 +115,55 @@ pub struct ListenArgs {
     #[arg(long, value_name = "FMT", conflicts_with = "chat", value_parser = parse_record_format)]
     pub unpack: Option<pystruct::Struct>,
 
-    /// Accept a single client, stop listening, and exit when it leaves (plain netcat).
+    /// Accept a single client, stop listening, and exit when the connection is done in
+    /// both directions (plain netcat).
+    ///
+    /// With stdin a pipe or a file, sockit sends all of it, half-closes at its end, and
+    /// exits when the client has acknowledged every byte and closed its side; the client
+    /// half-closing first does not cut the transfer short. Exit 1 if the client leaves
+    /// before stdin was sent.
     #[arg(long)]
     pub once: bool,
+
+    /// Half-close each connection at the end of stdin (the default; netcat's -N).
+    #[arg(short = 'N', long = "shutdown", overrides_with = "no_shutdown")]
+    pub shutdown: bool,
+
+    /// Do not half-close connections at the end of stdin: clients get no end-of-data
+    /// signal until they close themselves.
+    #[arg(long)]
+    pub no_shutdown: bool,
+
+    /// Quit SECS seconds after the end of stdin, closing every client (0: as soon as stdin
+    /// ends and its data is sent), like nc -q.
+    #[arg(short = 'q', value_name = "SECS", value_parser = parse_quit_secs)]
+    pub quit_after_eof: Option<Duration>,
+
+    /// What to do when a client does not read the stdin lines sent to it and its queue is
+    /// full: 'drop' disconnects it (with a message) so it cannot stall the others; 'wait'
+    /// holds stdin back for everyone until it reads. A lone client is always waited for.
+    #[arg(long, value_enum, value_name = "POLICY", default_value = "drop")]
+    pub slow_client: SlowClientArg,
+
+    /// Serve at most N clients at once; further connections are closed at once, with a
+    /// message.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+
+    /// Memory for unfinished messages (lines without their newline, partly received
+    /// frames) of all clients together; the client that would exceed it is disconnected.
+    /// Suffixes K, M, G.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_budget)]
+    pub max_buffered: usize,
+
+    /// Write what clients send byte for byte: no [ADDR:PORT] prefixes, no escaping of
+    /// control bytes, no newline added after framed messages.
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Print events (listening, connections, errors) as JSON lines on stderr.
+    #[arg(long)]
+    pub json: bool,
 
     /// Set SO_REUSEPORT: several servers may listen on the same port; the kernel spreads
     /// connections between them.
@@ -121,8 +200,26 @@ pub struct ConnectArgs {
 
     /// Keep the writing side open at the end of stdin (no half-close); exit only when
     /// the server closes.
-    #[arg(long)]
+    #[arg(long, overrides_with = "shutdown")]
     pub no_shutdown: bool,
+
+    /// Half-close at the end of stdin (the default; netcat's -N).
+    #[arg(short = 'N', long = "shutdown")]
+    pub shutdown: bool,
+
+    /// Quit SECS seconds after the end of stdin even if the server has not closed (0: as
+    /// soon as stdin is sent), like nc -q.
+    #[arg(short = 'q', value_name = "SECS", value_parser = parse_quit_secs)]
+    pub quit_after_eof: Option<Duration>,
+
+    /// The server closing before all of stdin was sent is not an error (exit 0). Without
+    /// it sockit says how many bytes were not sent and exits 1.
+    #[arg(long)]
+    pub ignore_close: bool,
+
+    /// Print events as JSON lines on stderr.
+    #[arg(long)]
+    pub json: bool,
 
     /// Give up connecting after SECS, and close the connection after SECS without data
     /// in either direction (fractions allowed: 0.5).

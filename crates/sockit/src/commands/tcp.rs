@@ -2,16 +2,16 @@
 
 use std::net::SocketAddr;
 
-use crate::ui::event;
 use anyhow::Context as _;
+use sockit::event::{Event, Level};
 use sockit::frame::Framing;
 use sockit::net::addr::{prefer_ipv4, HostPort};
 use sockit::net::error::describe;
 use sockit::net::socket::{tcp_connect, tcp_listener};
 use sockit::net::{SocketInfo, SocketOptions};
 use sockit::records::{pack_error, pack_input};
-use sockit::stdio::{no_input, spawn_stdin, stdin_is_background_terminal, Output};
-use sockit::tcp::{run_client, serve, ClientConfig, ClientError, Mode, ServerConfig};
+use sockit::stdio::{spawn_stdin, stdin_is_background_terminal, Output};
+use sockit::tcp::{run_client, serve, ClientConfig, ClientError, Mode, ServerConfig, SlowClient};
 use sockit::UsageError;
 
 use crate::cli::common::{BindArgs, SocketArgs, TcpOptionArgs};
@@ -79,6 +79,15 @@ pub(crate) async fn listen_address(addr: &HostPort) -> anyhow::Result<SocketAddr
         .ok_or_else(|| anyhow::anyhow!("resolve {addr}: no addresses found"))
 }
 
+/// `--json` turns event lines into JSON lines.
+fn event_format(json: bool) -> crate::ui::EventFormat {
+    if json {
+        crate::ui::EventFormat::Json
+    } else {
+        crate::ui::EventFormat::Text
+    }
+}
+
 /// Builds a runtime: multi-threaded for servers, single-threaded for one stream.
 pub(crate) fn runtime(multi_thread: bool) -> anyhow::Result<tokio::runtime::Runtime> {
     let mut builder = if multi_thread {
@@ -119,30 +128,40 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
         (Some(st), Framing::Raw) => Framing::Fixed(st.size()),
         (_, framing) => framing.clone(),
     };
+    let events = crate::ui::events(verbose, event_format(a.json));
     let config = ServerConfig {
         mode,
         framing,
         max_frame: a.frame.max_frame,
         once: a.once,
-        events: crate::ui::events(verbose, crate::ui::EventFormat::Text),
+        events: events.clone(),
         unpack: a.unpack.clone(),
+        shutdown_on_eof: !a.no_shutdown,
+        quit_after_eof: a.quit_after_eof,
+        end_with_peer: std::io::IsTerminal::is_terminal(&std::io::stdin()),
+        slow_client: match a.slow_client {
+            args::SlowClientArg::Drop => SlowClient::Drop,
+            args::SlowClientArg::Wait => SlowClient::Wait,
+        },
+        max_connections: a.max_connections as usize,
+        buffer_budget: a.max_buffered,
+        raw: a.raw,
     };
     block_on(true, async move {
         let addr = listen_address(&a.addr).await?;
         let listener = tcp_listener(addr, &opts)
             .map_err(|err| anyhow::anyhow!("listen on tcp {addr}: {}", describe(&err)))?;
         let local = listener.local_addr().context("getsockname")?;
-        if verbose > 0 {
-            event(format!("socket {}", SocketInfo::of(&listener)));
+        if events.wants(Level::Verbose) {
+            let info = SocketInfo::of(&listener);
+            events.emit(Event::verbose("socket", format!("socket {info}")));
         }
-        event(format!("listening on tcp {local}"));
+        events.emit(
+            Event::info("listening", format!("listening on tcp {local}")).with("addr", local),
+        );
         // A server started with `&` from a shell must not read the terminal (SIGTTIN
         // would stop it at the first client).
-        let input = if mode == Mode::Print && !stdin_is_background_terminal() {
-            spawn_stdin()
-        } else {
-            no_input()
-        };
+        let input = (mode == Mode::Print && !stdin_is_background_terminal()).then(spawn_stdin);
         serve(
             listener,
             config,
@@ -163,7 +182,11 @@ fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
         shutdown_on_eof: !a.no_shutdown,
         idle_timeout: a.timeout,
         input_messages: a.pack.is_some(),
+        quit_after_eof: a.quit_after_eof,
+        ignore_close: a.ignore_close,
+        end_with_peer: std::io::IsTerminal::is_terminal(&std::io::stdin()),
     };
+    let events = crate::ui::events(verbose, event_format(a.json));
     block_on(false, async move {
         let mut addrs = a.target.resolve(a.timeout).await?;
         opts.bind = source_address(&a.bind, &addrs).await?;
@@ -171,10 +194,13 @@ fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
             addrs.retain(|d| d.is_ipv4() == local.is_ipv4());
         }
         let stream = tcp_connect(&a.target.to_string(), &addrs, &opts, a.timeout).await?;
-        if verbose > 0 {
-            event(format!("socket {}", SocketInfo::of(&stream)));
+        if events.wants(Level::Verbose) {
+            let info = SocketInfo::of(&stream);
+            events.emit(Event::verbose("socket", format!("socket {info}")));
             if let Ok(peer) = stream.peer_addr() {
-                event(format!("connected to {peer}"));
+                events.emit(
+                    Event::verbose("connected", format!("connected to {peer}")).with("peer", peer),
+                );
             }
         }
         let input = match &a.pack {

@@ -162,6 +162,13 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         }
     }
 
+    /// Bytes received but not yet handed out: the start of an unfinished frame (a line
+    /// without its newline, a message whose length header promised more). A server
+    /// counts these against its memory budget.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// The codec, e.g. to encode replies with the same framing.
     pub fn codec_mut(&mut self) -> &mut FrameCodec {
         &mut self.codec

@@ -3,18 +3,19 @@
 //!
 //! Messages are lines (or frames, with `--frame`). Control characters are escaped
 //! before relaying, so one client cannot send terminal escape sequences that clear or
-//! rewrite the other users' screens. A client that does not read its messages loses
-//! them (its queue is bounded) instead of slowing the room down.
+//! rewrite the other users' screens. A client that does not read its messages is
+//! disconnected once its bounded queue is full (`--slow-client drop`, the default)
+//! instead of slowing the room down; `--slow-client wait` makes the sender wait.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_util::codec::Encoder;
 
-use super::server::{ConnError, Context};
+use super::hub::{Joined, Outgoing};
+use super::server::{deliver, ConnError, Context};
 use crate::event::Event;
 use crate::frame::{FrameCodec, FrameReader, Framing};
 use crate::text::escape_control;
@@ -24,8 +25,13 @@ pub(crate) async fn chat_client(
     ctx: &Context,
     mut stream: TcpStream,
     peer: SocketAddr,
-    (id, mut queue): (u64, tokio::sync::mpsc::Receiver<Bytes>),
+    joined: Joined,
 ) -> Result<(), ConnError> {
+    let Joined {
+        id,
+        mut queue,
+        kick,
+    } = joined;
     let name = format!("<user {id}>");
 
     let others: Vec<String> = ctx
@@ -44,7 +50,8 @@ pub(crate) async fn chat_client(
         ctx,
         Some(id),
         &format!("<announce> already connected: {already}."),
-    );
+    )
+    .await;
     relay(
         ctx,
         Some(id),
@@ -56,25 +63,44 @@ pub(crate) async fn chat_client(
     let reading = async {
         let mut frames = FrameReader::new(reader, message_codec(ctx));
         let mut batch = Vec::new();
-        loop {
-            frames.read_batch(&mut batch).await?;
+        let mut held = 0usize;
+        let result = loop {
+            if let Err(err) = frames.read_batch(&mut batch).await {
+                break Err(ConnError::from(err));
+            }
             if batch.is_empty() {
-                return Ok::<(), ConnError>(());
+                break Ok::<(), ConnError>(());
             }
             for msg in batch.drain(..) {
                 relay(ctx, Some(id), &format!("{name} {}", escape_control(&msg))).await;
             }
-        }
+            // An unfinished line waits in the reader's buffer: it counts toward the
+            // budget all clients share.
+            let now = frames.buffered();
+            let within = ctx.budget.adjust(held, now);
+            held = now;
+            if !within {
+                break Err(ConnError::OverBudget {
+                    held,
+                    budget: ctx.budget.limit(),
+                });
+            }
+        };
+        ctx.budget.adjust(held, 0);
+        result
     };
     let sending = async {
-        while let Some(data) = queue.recv().await {
-            writer.write_all(&data).await?;
+        while let Some(item) = queue.recv().await {
+            if let Outgoing::Data(data) = item {
+                writer.write_all(&data).await?;
+            }
         }
         Ok::<(), ConnError>(())
     };
     let result = tokio::select! {
         r = reading => r,
         s = sending => s,
+        () = kick.cancelled() => Ok(()),
         () = ctx.cancel.cancelled() => Ok(()),
     };
     ctx.hub.leave(id);
@@ -114,7 +140,7 @@ async fn relay(ctx: &Context, except: Option<u64>, text: &str) {
     };
     for member in ctx.hub.members() {
         if Some(member.id) != except {
-            queue(ctx, member.peer, &member.tx, wire.clone());
+            deliver(ctx, &member, Outgoing::Data(wire.clone())).await;
         }
     }
     let mut line = String::with_capacity(text.len() + 1);
@@ -126,26 +152,11 @@ async fn relay(ctx: &Context, except: Option<u64>, text: &str) {
 }
 
 /// Sends `text` to one client only.
-fn relay_to(ctx: &Context, to: Option<u64>, text: &str) {
+async fn relay_to(ctx: &Context, to: Option<u64>, text: &str) {
     let Some(wire) = encode(ctx, text) else {
         return;
     };
     if let Some(member) = ctx.hub.members().into_iter().find(|m| Some(m.id) == to) {
-        queue(ctx, member.peer, &member.tx, wire);
-    }
-}
-
-fn queue(ctx: &Context, peer: SocketAddr, tx: &tokio::sync::mpsc::Sender<Bytes>, wire: Bytes) {
-    static WARNED: AtomicBool = AtomicBool::new(false);
-    if let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = tx.try_send(wire) {
-        if !WARNED.swap(true, Ordering::Relaxed) {
-            ctx.config.events.emit(
-                Event::warn(
-                    "slow-client",
-                    format!("{peer}: not reading; dropping chat messages for it"),
-                )
-                .with("peer", peer),
-            );
-        }
+        deliver(ctx, &member, Outgoing::Data(wire)).await;
     }
 }

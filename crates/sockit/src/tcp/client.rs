@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use tokio_util::codec::Encoder;
 
 use crate::frame::{FrameCodec, FrameError, FrameReader, Framing, LineSplitter};
-use crate::net::error::{describe, secs};
+use crate::net::error::{describe, is_peer_gone, secs};
 use crate::stdio::{InputChunks, Output};
 
 /// How the client frames data and when it stops.
@@ -35,6 +35,14 @@ pub struct ClientConfig {
     /// Each input chunk is one whole message (such as a `--pack` record), to be framed
     /// as it is instead of being cut into lines.
     pub input_messages: bool,
+    /// After the end of input, end the session this long later even if the peer has not
+    /// closed (`-q SECS`, like netcat's).
+    pub quit_after_eof: Option<Duration>,
+    /// The peer closing before all input was sent is not an error (`--ignore-close`).
+    pub ignore_close: bool,
+    /// The peer's close ends the session even while input is still open: for a person
+    /// typing at a terminal, who would otherwise wait for nothing.
+    pub end_with_peer: bool,
 }
 
 impl Default for ClientConfig {
@@ -45,6 +53,9 @@ impl Default for ClientConfig {
             shutdown_on_eof: true,
             idle_timeout: None,
             input_messages: false,
+            quit_after_eof: None,
+            ignore_close: false,
+            end_with_peer: false,
         }
     }
 }
@@ -68,6 +79,17 @@ pub enum ClientError {
         peer: SocketAddr,
         /// The error.
         source: FrameError,
+    },
+    /// The peer closed the connection while input was still being sent: what was not
+    /// yet sent, and what was in flight, never reached it.
+    #[error("{peer} closed the connection; {unsent} bytes of stdin not sent{}", if *.more { " (and the rest of stdin was not read)" } else { "" })]
+    PeerClosed {
+        /// The server.
+        peer: SocketAddr,
+        /// Bytes of input read but not accepted by the connection.
+        unsent: u64,
+        /// Input had not ended yet: more bytes may have followed.
+        more: bool,
     },
     /// Reading stdin failed.
     #[error("read stdin: {}", describe(.0))]
@@ -95,13 +117,26 @@ impl ClientError {
     }
 }
 
-/// Runs a client session on a connected stream until the peer closes.
+/// How the sending direction ended.
+enum Sent {
+    /// All input went out, and (after a half-close) the peer acknowledged it.
+    Complete,
+    /// The peer closed first and `--ignore-close` says that is fine.
+    PeerClosed,
+}
+
+/// Runs a client session on a connected stream until both directions are done.
 ///
 /// Data from `input` goes to the socket (framed per `config`); data from the socket goes
-/// to `output`. Returns `Ok` when the peer closes cleanly; a failed stdout is
+/// to `output`. Each direction ends on its own, as TCP allows: the peer's half-close
+/// ends only what it sends (the client goes on sending its input), and the end of input
+/// half-closes the connection (unless `shutdown_on_eof` is off) without cutting off what
+/// the peer still sends. The session succeeds when the peer has closed its side and has
+/// acknowledged every byte of input; the peer closing before that is
+/// [`ClientError::PeerClosed`] (unless `ignore_close`), and a failed stdout is
 /// [`ClientError::Output`].
 pub async fn run_client(
-    mut stream: TcpStream,
+    stream: TcpStream,
     mut input: InputChunks,
     output: Output,
     config: &ClientConfig,
@@ -110,20 +145,28 @@ pub async fn run_client(
         peer: SocketAddr::from(([0, 0, 0, 0], 0)),
         source,
     })?;
-    let (reader, mut writer) = stream.split();
     let start = Instant::now();
     let last_activity = AtomicU64::new(0);
     let touch = || last_activity.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    let input_ended = tokio::sync::Notify::new();
+    let (reader, mut writer) = stream.into_split();
 
     let upload = async {
         let mut codec = FrameCodec::new(&config.framing, config.max_frame);
         let mut lines = LineSplitter::new(codec.max_frame(), codec.framing().clone());
         let mut wire = BytesMut::new();
         let framed = config.framing.is_framed();
+        let peer_closed = |source: io::Error, unsent: u64, more: bool| {
+            if !is_peer_gone(&source) {
+                ClientError::Io { peer, source }
+            } else {
+                ClientError::PeerClosed { peer, unsent, more }
+            }
+        };
         while let Some(chunk) = input.recv().await {
             let chunk = chunk.map_err(ClientError::Stdin)?;
             touch();
-            if framed {
+            let data = if framed {
                 if config.input_messages {
                     codec.encode(&chunk[..], &mut wire)
                 } else {
@@ -133,29 +176,34 @@ pub async fn run_client(
                 if wire.is_empty() {
                     continue;
                 }
-                writer.write_all(&wire).await
+                wire.split().freeze()
             } else {
-                writer.write_all(&chunk).await
+                chunk
+            };
+            if let Err((source, unsent)) = send_counted(&mut writer, &data).await {
+                return Err(peer_closed(source, unsent, true));
             }
-            .map_err(|source| ClientError::Io { peer, source })?;
-            wire.clear();
         }
         if framed {
             lines
                 .finish::<FrameError>(|line| codec.encode(line, &mut wire))
                 .map_err(|e| ClientError::frame(peer, e))?;
-            writer
-                .write_all(&wire)
-                .await
-                .map_err(|source| ClientError::Io { peer, source })?;
-        }
-        if config.shutdown_on_eof {
-            // ENOTCONN here means the peer already closed: nothing left to tell it.
-            if let Err(err) = writer.shutdown().await {
-                if err.kind() != io::ErrorKind::NotConnected {
-                    return Err(ClientError::Io { peer, source: err });
+            if !wire.is_empty() {
+                if let Err((source, unsent)) = send_counted(&mut writer, &wire).await {
+                    return Err(peer_closed(source, unsent, false));
                 }
             }
+        }
+        input_ended.notify_one();
+        if config.shutdown_on_eof {
+            if let Err(err) = writer.shutdown().await {
+                return Err(peer_closed(err, 0, false));
+            }
+        }
+        // Exit 0 only once the peer's kernel has acknowledged every byte: a peer that
+        // closed before reading gets the data and answers with a reset.
+        if let Err(err) = super::delivery::wait_delivered(writer.as_ref()).await {
+            return Err(peer_closed(err, 0, false));
         }
         Ok(())
     };
@@ -193,22 +241,78 @@ pub async fn run_client(
         }
     };
 
-    tokio::pin!(upload, download, idle);
-    let mut uploading = true;
+    let quit = async {
+        let Some(after) = config.quit_after_eof else {
+            return std::future::pending().await;
+        };
+        input_ended.notified().await;
+        tokio::time::sleep(after).await;
+    };
+
+    tokio::pin!(upload, download, idle, quit);
+    let mut sent: Option<Sent> = None;
+    let mut received = false;
     let result = loop {
         tokio::select! {
-            done = &mut upload, if uploading => {
+            done = &mut upload, if sent.is_none() => {
+                match done {
+                    Ok(()) => sent = Some(Sent::Complete),
+                    Err(ClientError::PeerClosed { .. }) if config.ignore_close => {
+                        sent = Some(Sent::PeerClosed);
+                    }
+                    Err(err) => break Err(err),
+                }
+                // Without a half-close the peer cannot know the input ended: the session
+                // ends when it closes (or -q / the idle timeout says so).
+                if received {
+                    break Ok(());
+                }
+            }
+            done = &mut download, if !received => {
                 if let Err(err) = done {
+                    if config.ignore_close && is_reset(&err) {
+                        break Ok(());
+                    }
                     break Err(err);
                 }
-                uploading = false;
+                received = true;
+                if sent.is_some() || config.end_with_peer || !config.shutdown_on_eof {
+                    break Ok(());
+                }
             }
-            done = &mut download => break done,
             done = &mut idle => break done,
+            () = &mut quit => break Ok(()),
         }
     };
+    if let (Ok(()), Some(Sent::PeerClosed)) = (&result, &sent) {
+        tracing::debug!("{peer} closed before all input was sent (--ignore-close)");
+    }
     let flushed = output.flush().await.map_err(ClientError::Output);
     result.and(flushed)
+}
+
+/// Writes all of `data`; on failure returns the error and how many bytes were not
+/// written.
+async fn send_counted(
+    writer: &mut tokio::net::tcp::OwnedWriteHalf,
+    data: &[u8],
+) -> Result<(), (io::Error, u64)> {
+    let mut rest = data;
+    while !rest.is_empty() {
+        match writer.write(rest).await {
+            Ok(0) => {
+                return Err((io::ErrorKind::WriteZero.into(), rest.len() as u64));
+            }
+            Ok(n) => rest = &rest[n..],
+            Err(err) => return Err((err, rest.len() as u64)),
+        }
+    }
+    Ok(())
+}
+
+/// The peer reset the connection (its close met data we had sent).
+fn is_reset(err: &ClientError) -> bool {
+    matches!(err, ClientError::Io { source, .. } if is_peer_gone(source))
 }
 
 /// Writes received frames to stdout: raw chunks as they are, messages one per line,

@@ -6,14 +6,26 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 
-/// Messages that may wait in one client's queue.
-pub const CLIENT_QUEUE: usize = 256;
+/// Messages that may wait in one client's queue. Queued chunks of stdin are shared by
+/// every client (`Bytes` is reference-counted), so a deep queue costs memory only for
+/// what the slowest client has not taken yet: at most this many stdin chunks.
+pub const CLIENT_QUEUE: usize = 64;
+
+/// What goes into a client's queue.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// Bytes for the client's socket.
+    Data(Bytes),
+    /// Stdin ended: after what is queued, half-close the connection.
+    End,
+}
 
 /// A connected client as the hub sees it.
 #[derive(Debug, Clone)]
@@ -23,7 +35,21 @@ pub struct Member {
     /// The client's address.
     pub peer: SocketAddr,
     /// The queue towards the client's socket.
-    pub tx: mpsc::Sender<Bytes>,
+    pub tx: mpsc::Sender<Outgoing>,
+    /// Cancelled to disconnect the client (it does not read: `--slow-client drop`).
+    pub kick: CancellationToken,
+}
+
+/// What a client gets when it joins: its number, its queue, and the token that
+/// disconnects it.
+#[derive(Debug)]
+pub struct Joined {
+    /// Connection number, from 1.
+    pub id: u64,
+    /// The receiving end of the client's queue.
+    pub queue: mpsc::Receiver<Outgoing>,
+    /// Cancelled when the server disconnects this client.
+    pub kick: CancellationToken,
 }
 
 /// The set of connected clients.
@@ -33,6 +59,8 @@ pub struct Hub {
     next_id: Mutex<u64>,
     count: AtomicUsize,
     count_tx: watch::Sender<usize>,
+    /// Stdin has ended: clients joining from now on are told so at once.
+    input_ended: AtomicBool,
 }
 
 impl Default for Hub {
@@ -49,6 +77,7 @@ impl Hub {
             next_id: Mutex::new(1),
             count: AtomicUsize::new(0),
             count_tx: watch::channel(0).0,
+            input_ended: AtomicBool::new(false),
         }
     }
 
@@ -58,19 +87,34 @@ impl Hub {
         self.members.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers a new client and returns its id and the receiving end of its queue.
-    pub fn join(&self, peer: SocketAddr) -> (u64, mpsc::Receiver<Bytes>) {
+    /// Registers a new client. If stdin has already ended, its queue starts with
+    /// [`Outgoing::End`].
+    pub fn join(&self, peer: SocketAddr) -> Joined {
         let id = {
             let mut next = self.next_id.lock().unwrap_or_else(|p| p.into_inner());
             let id = *next;
             *next += 1;
             id
         };
-        let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
+        let (tx, queue) = mpsc::channel(CLIENT_QUEUE);
+        let kick = CancellationToken::new();
         let mut members = self.lock();
-        members.insert(id, Member { id, peer, tx });
+        // Checked under the lock: `end_input` marks and then walks the members under
+        // the same lock, so a client either is walked or sees the mark.
+        if self.input_ended.load(Ordering::Acquire) {
+            let _ = tx.try_send(Outgoing::End);
+        }
+        members.insert(
+            id,
+            Member {
+                id,
+                peer,
+                tx,
+                kick: kick.clone(),
+            },
+        );
         self.set_count(members.len());
-        (id, rx)
+        Joined { id, queue, kick }
     }
 
     /// Removes a client; its queue closes once queued messages are drained.
@@ -79,6 +123,19 @@ impl Hub {
         if members.remove(&id).is_some() {
             self.set_count(members.len());
         }
+    }
+
+    /// Marks stdin as ended and returns the members to tell (each gets
+    /// [`Outgoing::End`] after what is already queued for it).
+    pub fn end_input(&self) -> Vec<Member> {
+        let members = self.lock();
+        self.input_ended.store(true, Ordering::Release);
+        members.values().cloned().collect()
+    }
+
+    /// Whether stdin has ended.
+    pub fn input_ended(&self) -> bool {
+        self.input_ended.load(Ordering::Acquire)
     }
 
     fn set_count(&self, n: usize) {
@@ -110,8 +167,8 @@ mod tests {
     #[tokio::test]
     async fn join_and_leave_track_the_count() {
         let hub = Hub::new();
-        let (a, _ra) = hub.join("127.0.0.1:1".parse().unwrap());
-        let (b, _rb) = hub.join("127.0.0.1:2".parse().unwrap());
+        let a = hub.join("127.0.0.1:1".parse().unwrap()).id;
+        let b = hub.join("127.0.0.1:2".parse().unwrap()).id;
         assert_eq!((a, b), (1, 2));
         assert_eq!(hub.count(), 2);
         hub.wait_for_clients().await;
@@ -119,5 +176,17 @@ mod tests {
         hub.leave(a);
         assert_eq!(hub.count(), 1);
         assert_eq!(hub.members()[0].id, 2);
+    }
+
+    #[tokio::test]
+    async fn clients_joining_after_stdin_ended_are_told_at_once() {
+        let hub = Hub::new();
+        let mut early = hub.join("127.0.0.1:1".parse().unwrap());
+        for member in hub.end_input() {
+            member.tx.try_send(Outgoing::End).unwrap();
+        }
+        let mut late = hub.join("127.0.0.1:2".parse().unwrap());
+        assert!(matches!(early.queue.recv().await, Some(Outgoing::End)));
+        assert!(matches!(late.queue.recv().await, Some(Outgoing::End)));
     }
 }

@@ -10,12 +10,14 @@
 //! fails with `EPIPE`/`ECONNRESET` (Python's `BrokenPipeError`) and also ends only that
 //! client; a listening socket serves many connections, each with its own socket.
 
+pub mod budget;
 mod chat;
 pub mod client;
+pub mod delivery;
 mod handler;
 pub mod hub;
 pub mod prefix;
 pub mod server;
 
 pub use client::{run_client, ClientConfig, ClientError};
-pub use server::{serve, ConnError, Mode, ServeError, ServerConfig};
+pub use server::{serve, ConnError, Mode, ServeError, ServerConfig, SlowClient};

@@ -17,13 +17,16 @@ use tokio::task::JoinSet;
 use tokio_util::codec::Encoder;
 use tokio_util::sync::CancellationToken;
 
-use super::hub::Hub;
+use super::budget::Budget;
+use super::hub::{Hub, Member, Outgoing};
+use super::prefix::OpenLine;
 use super::{chat, handler};
 use crate::event::{Event, Events, Level};
 use crate::frame::{FrameCodec, FrameError, Framing, LineSplitter};
 use crate::net::error::describe;
 use crate::net::SocketInfo;
 use crate::stdio::{InputChunks, Output};
+use tokio::sync::mpsc::error::TrySendError;
 
 /// First pause after `accept` fails for lack of resources; doubles up to 1 s.
 const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
@@ -43,6 +46,18 @@ pub enum Mode {
     Chat,
 }
 
+/// What to do with a client whose queue of stdin messages is full because it does not
+/// read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SlowClient {
+    /// Disconnect it, so it cannot hold stdin back from the others; a lone client is
+    /// still waited for (there is nobody to hold back).
+    #[default]
+    Drop,
+    /// Hold stdin back for every client until it reads.
+    Wait,
+}
+
 /// Server behaviour chosen on the command line.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -60,6 +75,21 @@ pub struct ServerConfig {
     /// `--unpack FMT`: print each received message (a record) as a Python tuple. With
     /// raw framing the caller chooses [`Framing::Fixed`] of the record size.
     pub unpack: Option<pystruct::Struct>,
+    /// Half-close each client's connection once stdin has ended and been sent to it.
+    pub shutdown_on_eof: bool,
+    /// Stop the server this long after stdin ends (`-q`).
+    pub quit_after_eof: Option<Duration>,
+    /// A client closing its side ends its connection at once, even while stdin is still
+    /// open: for a person typing at the server's terminal.
+    pub end_with_peer: bool,
+    /// Policy for clients that do not read their stdin messages.
+    pub slow_client: SlowClient,
+    /// Clients served at once; more are closed on arrival.
+    pub max_connections: usize,
+    /// Bytes of unfinished messages held for all clients together.
+    pub buffer_budget: usize,
+    /// Write client data exactly as received: no prefixes, no escaping, no newlines.
+    pub raw: bool,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +101,13 @@ impl Default for ServerConfig {
             once: false,
             events: Events::discard(),
             unpack: None,
+            shutdown_on_eof: true,
+            quit_after_eof: None,
+            end_with_peer: false,
+            slow_client: SlowClient::Drop,
+            max_connections: 1024,
+            buffer_budget: super::budget::DEFAULT_BUDGET,
+            raw: false,
         }
     }
 }
@@ -87,6 +124,23 @@ pub enum ConnError {
     /// Stdout failed, so this client's data could not be delivered (the server stops).
     #[error("write stdout: {}", describe(.0))]
     Output(io::Error),
+    /// Sending stdin to the client failed (it closed or reset the connection).
+    #[error("{}; {queued} bytes of stdin still queued for it not sent", describe(.source))]
+    Unsent {
+        /// The error.
+        source: io::Error,
+        /// Bytes that were queued for the client and are dropped.
+        queued: u64,
+    },
+    /// The client's unfinished message would push what the server holds for all clients
+    /// over its budget.
+    #[error("unfinished messages of all clients exceed the server's buffer budget of {budget} bytes (this client holds {held}); disconnected")]
+    OverBudget {
+        /// Bytes this client made the server hold.
+        held: usize,
+        /// The budget for all clients.
+        budget: usize,
+    },
 }
 
 /// Why the server stopped before it was asked to.
@@ -96,6 +150,14 @@ pub enum ServeError {
     /// longer be delivered, so the server stopped accepting and closed every client.
     #[error("write stdout: {}", describe(.0))]
     Output(io::Error),
+    /// With `once`: the one connection ended badly (stdin not delivered, a reset).
+    #[error("{peer}: {source}")]
+    Client {
+        /// The client.
+        peer: SocketAddr,
+        /// What went wrong.
+        source: ConnError,
+    },
 }
 
 impl From<FrameError> for ConnError {
@@ -114,6 +176,12 @@ pub(crate) struct Context {
     pub(crate) hub: Hub,
     pub(crate) output: Output,
     pub(crate) cancel: CancellationToken,
+    /// Which client left stdout mid-line (shared by every print-mode client).
+    pub(crate) open_line: tokio::sync::Mutex<OpenLine>,
+    /// What all clients' unfinished messages hold.
+    pub(crate) budget: Budget,
+    /// Stdin is read and sent to clients (print mode, stdin not a background terminal).
+    pub(crate) reads_input: bool,
 }
 
 impl Context {
@@ -143,29 +211,39 @@ impl Context {
 }
 
 /// Serves clients on `listener` until `shutdown` completes (or, with `once`, until the
-/// first client leaves).
+/// first client's connection is done).
 ///
-/// `input` (stdin) is sent to every client in [`Mode::Print`]; client data and chat
-/// transcripts go to `output`. Events go to stderr.
+/// `input` (stdin; `None` when stdin is not to be read) is sent to every client in
+/// [`Mode::Print`]; client data and chat transcripts go to `output`; what happens is
+/// reported through the config's events. Returns an error when stdout fails, and with
+/// `once` when the one connection ends badly.
 pub async fn serve(
     listener: TcpListener,
     config: ServerConfig,
-    input: InputChunks,
+    input: Option<InputChunks>,
     output: Output,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    let reads_input = config.mode == Mode::Print && input.is_some();
     let ctx = Arc::new(Context {
+        budget: Budget::new(config.buffer_budget),
         config,
         hub: Hub::new(),
         output,
         cancel: CancellationToken::new(),
+        open_line: tokio::sync::Mutex::new(OpenLine::default()),
+        reads_input,
     });
-    let fan_out =
-        (ctx.config.mode == Mode::Print).then(|| tokio::spawn(fan_out(ctx.clone(), input)));
-    let mut clients = JoinSet::new();
+    let fan_out = match input {
+        Some(input) if reads_input => Some(tokio::spawn(fan_out(ctx.clone(), input))),
+        _ => None,
+    };
+    let events = ctx.config.events.clone();
+    let mut clients: JoinSet<(SocketAddr, Result<(), ConnError>)> = JoinSet::new();
     tokio::pin!(shutdown);
     let mut listener = Some(listener);
     let mut backoff = INITIAL_BACKOFF;
+    let mut failure: Option<ServeError> = None;
 
     loop {
         let accept = async {
@@ -177,13 +255,25 @@ pub async fn serve(
         tokio::select! {
             () = ctx.cancel.cancelled() => break,
             () = &mut shutdown => {
-                ctx.config.events.emit(Event::info("shutting-down", "shutting down"));
+                events.emit(Event::info("shutting-down", "shutting down"));
                 break;
             }
             accepted = accept => match accepted {
                 Ok((stream, peer)) => {
                     backoff = INITIAL_BACKOFF;
-                    clients.spawn(connection(ctx.clone(), stream, peer));
+                    if clients.len() >= ctx.config.max_connections {
+                        events.emit(
+                            Event::warn("refused", format!(
+                                "connection from {peer} closed: already serving {} clients, the limit",
+                                clients.len()
+                            ))
+                            .with("peer", peer),
+                        );
+                        drop(stream);
+                        continue;
+                    }
+                    let task_ctx = ctx.clone();
+                    clients.spawn(async move { (peer, connection(task_ctx, stream, peer).await) });
                     if ctx.config.once {
                         // Like plain netcat: stop listening, so later clients are refused.
                         listener = None;
@@ -193,7 +283,7 @@ pub async fn serve(
                     if is_exhaustion(&err) {
                         // Once per episode, not once per retry.
                         if backoff == INITIAL_BACKOFF {
-                            ctx.config.events.emit(Event::warn("accept-backoff", format!("accept: {}; retrying with backoff until descriptors free up", describe(&err))));
+                            events.emit(Event::warn("accept-backoff", format!("accept: {}; retrying with backoff until descriptors free up", describe(&err))));
                         }
                         tokio::select! {
                             () = &mut shutdown => break,
@@ -206,7 +296,12 @@ pub async fn serve(
                     }
                 }
             },
-            Some(_) = clients.join_next(), if !clients.is_empty() => {
+            Some(joined) = clients.join_next(), if !clients.is_empty() => {
+                if let Ok((peer, Err(source))) = joined {
+                    if ctx.config.once {
+                        failure = Some(ServeError::Client { peer, source });
+                    }
+                }
                 if ctx.config.once && listener.is_none() && clients.is_empty() {
                     break;
                 }
@@ -223,7 +318,13 @@ pub async fn serve(
     if let Some(task) = fan_out {
         task.abort();
     }
-    ctx.output.flush().await.map_err(ServeError::Output)
+    let flushed = ctx.output.flush().await.map_err(ServeError::Output);
+    // A failed stdout explains everything after it; report it first.
+    flushed?;
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
 }
 
 /// Errors after which `accept` can succeed again once resources free up.
@@ -234,13 +335,18 @@ fn is_exhaustion(err: &io::Error) -> bool {
     )
 }
 
-/// Serves one connection and reports how it ended.
+/// Serves one connection and reports how it ended; the result goes back to the accept
+/// loop (with `once`, it is the server's result).
 ///
 /// The client joins the hub before "connection from" is printed, so whoever reacts to
 /// that event (a test, a script) can count on stdin lines and chat messages reaching it.
-async fn connection(ctx: Arc<Context>, stream: TcpStream, peer: SocketAddr) {
+async fn connection(
+    ctx: Arc<Context>,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Result<(), ConnError> {
+    let events = &ctx.config.events;
     let announce = |stream: &TcpStream| {
-        let events = &ctx.config.events;
         events.emit(Event::info("connected", format!("connection from {peer}")).with("peer", peer));
         if events.wants(Level::Verbose) {
             let info = SocketInfo::of(stream);
@@ -249,33 +355,36 @@ async fn connection(ctx: Arc<Context>, stream: TcpStream, peer: SocketAddr) {
     };
     let result = match ctx.config.mode {
         Mode::Print => {
-            let member = ctx.hub.join(peer);
+            let joined = ctx.hub.join(peer);
             announce(&stream);
-            handler::print_client(&ctx, stream, peer, member).await
+            handler::print_client(&ctx, stream, peer, joined).await
         }
         Mode::Echo => {
             announce(&stream);
             handler::echo_client(&ctx, stream).await
         }
         Mode::Chat => {
-            let member = ctx.hub.join(peer);
+            let joined = ctx.hub.join(peer);
             announce(&stream);
-            chat::chat_client(&ctx, stream, peer, member).await
+            chat::chat_client(&ctx, stream, peer, joined).await
         }
     };
-    let events = &ctx.config.events;
-    if let Err(err) = result {
+    if let Err(err) = &result {
         events.emit(Event::warn("peer-error", format!("{peer}: {err}")).with("peer", peer));
     }
     events.emit(Event::info("closed", format!("{peer} closed")).with("peer", peer));
+    result
 }
 
 /// Sends stdin to every connected client: whole lines in raw mode (a client joining
-/// mid-stream never gets half a line), one framed message per line otherwise.
+/// mid-stream never gets half a line), one framed message per line otherwise. At the end
+/// of stdin every client is told ([`Outgoing::End`]: its connection is half-closed once
+/// its queue is sent), and with `-q` the server stops that long after.
 ///
 /// Stdin is only consumed while at least one client is connected, so
 /// `echo hello | sockit tcp listen PORT` delivers `hello` to the first client.
 async fn fan_out(ctx: Arc<Context>, mut input: InputChunks) {
+    let events = &ctx.config.events;
     let framed = ctx.config.framing.is_framed();
     let mut codec = ctx.codec();
     let mut lines = LineSplitter::new(codec.max_frame(), codec.framing().clone());
@@ -285,7 +394,7 @@ async fn fan_out(ctx: Arc<Context>, mut input: InputChunks) {
         let chunk = match input.recv().await {
             Some(Ok(chunk)) => chunk,
             Some(Err(err)) => {
-                ctx.config.events.emit(Event::error(
+                events.emit(Event::error(
                     "stdin-error",
                     format!("read stdin: {}", describe(&err)),
                 ));
@@ -297,9 +406,7 @@ async fn fan_out(ctx: Arc<Context>, mut input: InputChunks) {
             if let Err(err) =
                 lines.push::<FrameError>(&chunk, |line| codec.encode(line, &mut pending))
             {
-                ctx.config
-                    .events
-                    .emit(Event::warn("stdin-line", format!("stdin: {err}")));
+                events.emit(Event::warn("stdin-line", format!("stdin: {err}")));
                 continue;
             }
             pending.split().freeze()
@@ -313,22 +420,61 @@ async fn fan_out(ctx: Arc<Context>, mut input: InputChunks) {
                 None => continue,
             }
         };
-        send_to_all(&ctx, data).await;
+        send_to_all(&ctx, Outgoing::Data(data)).await;
     }
     if framed {
-        let _ = lines.finish::<FrameError>(|line| codec.encode(line, &mut pending));
+        if let Err(err) = lines.finish::<FrameError>(|line| codec.encode(line, &mut pending)) {
+            events.emit(Event::warn("stdin-line", format!("stdin: {err}")));
+        }
     }
     if !pending.is_empty() {
-        send_to_all(&ctx, pending.split().freeze()).await;
+        send_to_all(&ctx, Outgoing::Data(pending.split().freeze())).await;
+    }
+    for member in ctx.hub.end_input() {
+        deliver(&ctx, &member, Outgoing::End).await;
+    }
+    if let Some(after) = ctx.config.quit_after_eof {
+        tokio::time::sleep(after).await;
+        events.emit(Event::info("quit", "stdin ended; quitting (-q)"));
+        ctx.cancel.cancel();
     }
 }
 
-async fn send_to_all(ctx: &Context, data: bytes::Bytes) {
-    if data.is_empty() {
+async fn send_to_all(ctx: &Context, item: Outgoing) {
+    if matches!(&item, Outgoing::Data(data) if data.is_empty()) {
         return;
     }
     for member in ctx.hub.members() {
-        // A closed queue means that client just left: nothing to do.
-        let _ = member.tx.send(data.clone()).await;
+        deliver(ctx, &member, item.clone()).await;
     }
+}
+
+/// Queues `item` for one client, applying the slow-client policy when its queue is full.
+pub(crate) async fn deliver(ctx: &Context, member: &Member, item: Outgoing) {
+    let item = match member.tx.try_send(item) {
+        Ok(()) => return,
+        // A closed queue means that client just left: nothing to do.
+        Err(TrySendError::Closed(_)) => return,
+        Err(TrySendError::Full(item)) => item,
+    };
+    let alone = ctx.hub.count() <= 1;
+    if ctx.config.slow_client == SlowClient::Wait || alone {
+        tokio::select! {
+            _ = member.tx.send(item) => {}
+            () = member.kick.cancelled() => {}
+        }
+        return;
+    }
+    ctx.config.events.emit(
+        Event::warn(
+            "slow-client",
+            format!(
+                "{}: not reading its stdin lines; disconnected so it cannot hold back the others",
+                member.peer
+            ),
+        )
+        .with("peer", member.peer),
+    );
+    member.kick.cancel();
+    ctx.hub.leave(member.id);
 }

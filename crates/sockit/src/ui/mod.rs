@@ -36,7 +36,6 @@ pub enum EventFormat {
     /// `sockit: message` lines.
     Text,
     /// One JSON object per line: `{"event":"connected","level":"info","message":...,"peer":...}`.
-    #[allow(dead_code)] // chosen by --json on long-running commands (being wired up)
     Json,
 }
 
