@@ -133,10 +133,22 @@ enum Msg {
 ///
 /// `io::Error` is not `Clone`; the OS error number (or, failing that, the kind) is enough
 /// to rebuild an error that prints the same (`No space left on device (os error 28)`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Failure {
     failed: AtomicBool,
     code: Mutex<Option<FailureCode>>,
+    /// Becomes `true` at the failure, for whoever waits in [`Output::failed`].
+    signal: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Failure {
+    fn default() -> Failure {
+        Failure {
+            failed: AtomicBool::new(false),
+            code: Mutex::new(None),
+            signal: tokio::sync::watch::channel(false).0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -155,6 +167,7 @@ impl Failure {
             });
         }
         self.failed.store(true, Ordering::Release);
+        self.signal.send_replace(true);
     }
 
     fn error(&self) -> Option<io::Error> {
@@ -319,6 +332,14 @@ impl Output {
         self.status()
     }
 
+    /// Completes when stdout fails (at once if it already has). A server selects on it:
+    /// a write queued for the stdout thread fails after `write` returned, and without
+    /// another write nothing else would notice.
+    pub async fn failed(&self) {
+        let mut rx = self.failure.signal.subscribe();
+        let _ = rx.wait_for(|failed| *failed).await;
+    }
+
     /// True once stdout has failed: nothing written from then on is delivered.
     pub fn is_closed(&self) -> bool {
         self.failure.error().is_some()
@@ -405,6 +426,10 @@ mod tests {
         let _ = out.write(Bytes::from_static(b"lost")).await;
         let err = out.flush().await.unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "{err}");
+        // Whoever waits for the failure hears of it.
+        tokio::time::timeout(std::time::Duration::from_secs(5), out.failed())
+            .await
+            .unwrap();
         let again = out.write(Bytes::from_static(b"more")).await.unwrap_err();
         assert_eq!(again.raw_os_error(), Some(libc::ENOSPC));
         assert!(out.is_closed());

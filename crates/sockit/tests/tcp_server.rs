@@ -310,7 +310,10 @@ fn client_disconnecting_mid_stream_ends_only_that_client() {
     leaver.close();
     server.expect_stderr_line(&format!("{} closed", leaver.local));
     assert!(
-        server.stdout.wait_for(&format!("[{}] a line cut in the midd\n", leaver.local), TIMEOUT),
+        server.stdout.wait_for(
+            &format!("[{}] a line cut in the midd\n", leaver.local),
+            TIMEOUT
+        ),
         "partial line not written\n{}\n{}",
         server.diag(),
         leaver.proc.diag()

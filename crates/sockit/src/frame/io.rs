@@ -131,6 +131,57 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         }
     }
 
+    /// Like [`FrameReader::read_batch`], but reads from the socket at most once, so the
+    /// caller regains control while a long frame is still arriving (to count what it
+    /// holds, see [`FrameReader::buffered`], against a budget). Appends the frames that
+    /// are complete, possibly none; returns `false` once the stream has ended and every
+    /// frame was handed out.
+    pub async fn read_step(&mut self, frames: &mut Vec<Bytes>) -> Result<bool, FrameError> {
+        if let Some(err) = self.deferred.take() {
+            return Err(err);
+        }
+        if self.pool.is_some() {
+            return Ok(match self.read_raw().await? {
+                Some(chunk) => {
+                    frames.push(chunk);
+                    true
+                }
+                None => false,
+            });
+        }
+        let start = frames.len();
+        let mut read = false;
+        loop {
+            loop {
+                match self.codec.decode(&mut self.buf) {
+                    Ok(Some(frame)) => frames.push(frame),
+                    Ok(None) => break,
+                    Err(err) => return self.fail(frames.len() > start, err).map(|()| true),
+                }
+            }
+            if frames.len() > start {
+                return Ok(true);
+            }
+            if self.eof {
+                loop {
+                    match self.codec.decode_eof(&mut self.buf) {
+                        Ok(Some(frame)) => frames.push(frame),
+                        Ok(None) => return Ok(frames.len() > start),
+                        Err(err) => return self.fail(frames.len() > start, err).map(|()| true),
+                    }
+                }
+            }
+            if read {
+                return Ok(true);
+            }
+            self.buf.reserve(READ_CHUNK);
+            if self.reader.read_buf(&mut self.buf).await? == 0 {
+                self.eof = true;
+            }
+            read = true;
+        }
+    }
+
     fn fail(&mut self, have_frames: bool, err: FrameError) -> Result<(), FrameError> {
         if have_frames {
             self.deferred = Some(err);

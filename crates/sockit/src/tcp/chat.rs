@@ -65,11 +65,10 @@ pub(crate) async fn chat_client(
         let mut batch = Vec::new();
         let mut held = 0usize;
         let result = loop {
-            if let Err(err) = frames.read_batch(&mut batch).await {
-                break Err(ConnError::from(err));
-            }
-            if batch.is_empty() {
-                break Ok::<(), ConnError>(());
+            match frames.read_step(&mut batch).await {
+                Err(err) => break Err(ConnError::from(err)),
+                Ok(false) => break Ok::<(), ConnError>(()),
+                Ok(true) => {}
             }
             for msg in batch.drain(..) {
                 relay(ctx, Some(id), &format!("{name} {}", escape_control(&msg))).await;

@@ -282,6 +282,7 @@ pub async fn run_client(
             }
             done = &mut idle => break done,
             () = &mut quit => break Ok(()),
+            () = output.failed() => break output.status().map_err(ClientError::Output),
         }
     };
     if let (Ok(()), Some(Sent::PeerClosed)) = (&result, &sent) {

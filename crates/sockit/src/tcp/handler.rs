@@ -82,17 +82,27 @@ pub(crate) async fn print_client(
         let mut charge = Charge { ctx, held: 0 };
         let mut batch: Vec<Bytes> = Vec::new();
         loop {
-            let read = frames.read_batch(&mut batch).await;
+            let read = frames.read_step(&mut batch).await;
             let end = match read {
                 Err(err) => Some(Err(ConnError::from(err))),
-                Ok(()) if batch.is_empty() => Some(Ok(())),
-                Ok(()) => None,
+                Ok(false) => Some(Ok(())),
+                Ok(true) => None,
             };
             if let Some(result) = end {
                 let mut out = BytesMut::new();
                 prefixer.finish(&mut *ctx.open_line.lock().await, &mut out);
                 ctx.write_output(out.freeze()).await?;
                 return result;
+            }
+            if batch.is_empty() {
+                // Part of a long frame arrived: it counts toward the shared budget.
+                if !charge.set(frames.buffered() + prefixer.held()) {
+                    return Err(ConnError::OverBudget {
+                        held: charge.held,
+                        budget: ctx.budget.limit(),
+                    });
+                }
+                continue;
             }
             let multi = ctx.hub.count() > 1;
             if style == Style::Raw || (!framed && !multi && prefixer.held() == 0) {

@@ -254,6 +254,7 @@ pub async fn serve(
         };
         tokio::select! {
             () = ctx.cancel.cancelled() => break,
+            () = ctx.output.failed() => break,
             () = &mut shutdown => {
                 events.emit(Event::info("shutting-down", "shutting down"));
                 break;
