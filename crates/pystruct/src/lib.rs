@@ -41,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+mod bigint;
 mod compiled;
 mod error;
 mod format;
@@ -54,6 +55,7 @@ mod typed;
 mod unpack;
 mod value;
 
+pub use bigint::BigInt;
 pub use compiled::{IterUnpack, Struct};
 pub use error::{Error, ErrorKind, RangeName, Result};
 pub use format::Mode;

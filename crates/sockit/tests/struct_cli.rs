@@ -293,3 +293,55 @@ fn many_formats_pack_and_unpack_like_python() {
         assert_eq!(ours, py);
     }
 }
+
+/// Integers of any size pack into `e`, `f` and `d` as CPython converts them (correctly
+/// rounded to a double, then the field's own rules), and are refused by integer fields
+/// with CPython's message, never with "integer too large".
+#[test]
+fn big_integers_pack_into_float_fields_like_python() {
+    let out = sockit(
+        &["pack", "@f", "340282356779733661637539395458142568448"],
+        b"",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0000807f\n");
+    let big = [
+        "340282356779733661637539395458142568448",  // 2**128 - 2**103: the f tie
+        "340282356779733661637539395458142568447",  // just below it
+        "340282346638528859811704183484516925440",  // f32::MAX
+        "-340282366920938463463374607431768211456", // -2**128
+        "170141183460469231731687303715884105728",  // i128::MAX + 1
+        "0x20000000000001000000000000000000001",     // a double tie, plus 1: rounds up
+        "0x20000000000001000000000000000000000",     // the tie: to even
+        "179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075868508455133942304583236903222948165808559332123348274797826204144723168738177180919299881250404026184124858368", // f64::MAX
+        "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792", // 2**1024 - 2**970: overflows a double
+    ];
+    let formats = ["@f", "<f", ">e", "e", "d", "!d", "=f", "<h", "Q", "P", "?"];
+    let cases: Vec<(&str, &str)> = formats
+        .iter()
+        .flat_map(|f| big.iter().map(move |v| (*f, *v)))
+        .collect();
+    // One Python process answers every case, one line each.
+    let script: String = cases
+        .iter()
+        .map(|(f, v)| {
+            format!(
+                "try: print(struct.pack({f:?}, {v}).hex())\n\
+                 except struct.error as e: print('error', e)\n"
+            )
+        })
+        .collect();
+    let Some(py) = python_text(&format!("import struct\n{script}")) else {
+        return;
+    };
+    assert_eq!(py.lines().count(), cases.len());
+    for ((format, value), py) in cases.iter().zip(py.lines()) {
+        let out = sockit(&["pack", format, value], b"");
+        if let Some(msg) = py.strip_prefix("error ") {
+            assert_usage_error(&out, msg);
+        } else {
+            assert!(out.status.success(), "{format} {value}: {}", stderr(&out));
+            assert_eq!(stdout(&out), format!("{py}\n"), "{format} {value}");
+        }
+    }
+}
