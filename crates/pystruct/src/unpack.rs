@@ -94,7 +94,7 @@ impl<'a> Sink<'a> for Fill<'_> {
             (slot, ValueRef::Float(x)) => *slot = Value::Float(x),
             (slot, ValueRef::Bytes(b)) => *slot = Value::Bytes(b.to_vec()),
             // Never unpacked (no field holds more than 64 bits); here for completeness.
-            (slot, ValueRef::BigInt(n)) => *slot = Value::BigInt(n.clone()),
+            (slot, v @ ValueRef::BigInt(_)) => *slot = v.to_owned(),
         }
     }
 }

@@ -81,6 +81,14 @@ impl Value {
     }
 }
 
+/// [`ValueRef::to_owned`] of a big integer: out of line, so that the unpacking loops
+/// (which never meet one) keep their size.
+#[cold]
+#[inline(never)]
+fn big_owned(n: &BigInt) -> Value {
+    Value::BigInt(n.clone())
+}
+
 impl<'a> ValueRef<'a> {
     /// Copies this value into an owned [`Value`].
     pub fn to_owned(self) -> Value {
@@ -89,7 +97,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Bool(b) => Value::Bool(b),
             ValueRef::Float(f) => Value::Float(f),
             ValueRef::Bytes(b) => Value::Bytes(b.to_vec()),
-            ValueRef::BigInt(n) => Value::BigInt(n.clone()),
+            ValueRef::BigInt(n) => big_owned(n),
         }
     }
 
