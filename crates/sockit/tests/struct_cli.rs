@@ -345,3 +345,91 @@ fn big_integers_pack_into_float_fields_like_python() {
         }
     }
 }
+
+/// Runs a bash script with `$SOCKIT` set to the binary (for `ulimit -v` and pipes).
+fn sh(script: &str) -> Output {
+    Command::new("bash")
+        .args(["-c", script])
+        .env("SOCKIT", SOCKIT)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("bash runs")
+}
+
+/// A 100 MB record under a 250 MB address-space limit: its 200 MB of hex text is
+/// streamed, never built in memory (it used to abort in `String::with_capacity`).
+#[test]
+fn pack_streams_the_hex_of_a_huge_record_under_a_memory_limit() {
+    let out = sh("ulimit -v 250000; \"$SOCKIT\" pack 100000000x | wc -c");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "200000001");
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    // --repr streams too.
+    let out = sh("ulimit -v 100000; \"$SOCKIT\" pack --repr 5000000x | tail -c 6");
+    assert_eq!(stdout(&out), "\\x00'\n", "{}", stderr(&out));
+}
+
+/// A record that cannot be held at all is one clean line and exit 2, never an abort.
+#[test]
+fn pack_of_a_record_larger_than_memory_exits_2() {
+    for args in ["1000000000x", "99999999999s \"b''\""] {
+        let out = sh(&format!("ulimit -v 400000; \"$SOCKIT\" pack {args}"));
+        assert_usage_error(&out, "cannot allocate a record of");
+    }
+}
+
+/// `unpack` holds one record at a time: 40 MB of records through a 40 MB limit (reading
+/// the input whole used to fail), and a claimed 100 GB record costs only what arrives.
+#[test]
+fn unpack_streams_records_under_a_memory_limit() {
+    let out =
+        sh("ulimit -v 40000; head -c 40000000 /dev/zero | \"$SOCKIT\" unpack 1000000x | uniq -c");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "40 ()");
+    let out = sh("ulimit -v 100000; head -c 150000000 /dev/zero | \"$SOCKIT\" unpack 99999999999s");
+    assert_usage_error(&out, "more than fits in memory");
+    let out = sh("ulimit -v 100000; head -c 3000000 /dev/zero | \"$SOCKIT\" unpack 99999999999s");
+    assert_usage_error(&out, "got 3000000 bytes, which is not a whole number");
+    // Hex text on stdin is decoded as it is read.
+    let out = sh("ulimit -v 40000; head -c 2000000 /dev/zero | tr '\\0' 'a' | \"$SOCKIT\" unpack --hex 100000x | wc -l");
+    assert_eq!(stdout(&out).trim(), "10", "{}", stderr(&out));
+}
+
+/// A full disk or a closed pipe on stdout is reported once, with exit 1.
+#[test]
+fn output_errors_are_reported_once_with_exit_1() {
+    for cmd in [
+        "pack '<I' 1",
+        "pack --raw '<I' 1",
+        "pack --repr '<I' 1",
+        "unpack B 0102",
+        "unpack --json B 0102",
+        "calcsize i",
+    ] {
+        let out = sh(&format!("\"$SOCKIT\" {cmd} > /dev/full"));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+        assert!(
+            err.contains("write stdout: No space left on device"),
+            "{cmd}: {err}"
+        );
+    }
+    for cmd in ["pack --raw 10000000x", "pack 10000000x"] {
+        let mut child = Command::new(SOCKIT)
+            .args(cmd.split(' '))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sockit runs");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("sockit finishes");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+        assert!(err.contains("write stdout: Broken pipe"), "{cmd}: {err}");
+    }
+    let out = sh("head -c 10000000 /dev/zero | \"$SOCKIT\" unpack '<I' 2>err | head -1 >/dev/null; cat err; rm -f err");
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("write stdout: Broken pipe"));
+}
