@@ -67,19 +67,19 @@ op!(op_unpack_refs, |st, _vs, data, _b, _v, _o| for v in
 
 /// One case's `Typed` binding, record and packed bytes.
 struct TypedCase<T> {
+    st: Struct,
     typed: Typed<T>,
     record: T,
     data: Vec<u8>,
 }
 
-impl<T: Record> TypedCase<T> {
+impl<T: for<'a> Record<'a>> TypedCase<T> {
     fn new(fmt: &str, record: T) -> TypedCase<T> {
-        let typed = Struct::new(fmt)
-            .expect("valid format")
-            .typed::<T>()
-            .expect("the record type fits the format");
+        let st = Struct::new(fmt).expect("valid format");
+        let typed = st.typed::<T>().expect("the record type fits the format");
         let data = typed.pack(&record).expect("packs");
         TypedCase {
+            st,
             typed,
             record,
             data,
@@ -92,6 +92,28 @@ impl<T: Record> TypedCase<T> {
             self.typed
                 .pack_into(black_box(&mut *buf), 0, black_box(&self.record))
                 .expect("packs");
+        }
+    }
+
+    /// The converting path on the same record type (`pack_into_as`).
+    #[inline(always)]
+    fn as_pack_loop(&self, n: usize, buf: &mut [u8]) {
+        for _ in 0..n {
+            self.st
+                .pack_into_as(black_box(&mut *buf), 0, black_box(&self.record))
+                .expect("packs");
+        }
+    }
+
+    /// The converting path on the same record type (`unpack_as`).
+    #[inline(always)]
+    fn as_unpack_loop(&self, n: usize) {
+        for _ in 0..n {
+            black_box(
+                self.st
+                    .unpack_as::<T>(black_box(&self.data))
+                    .expect("unpacks"),
+            );
         }
     }
 
@@ -141,6 +163,28 @@ fn op_typed_unpack(n: usize, id: &str, t: &TypedCases) {
         "<IHHQ" => t.ihhq.unpack_loop(n),
         "!I" => t.net_u32.unpack_loop(n),
         _ => t.rec32.unpack_loop(n),
+    }
+}
+
+// The converting path (`pack_into_as`/`unpack_as`), for the three small formats (the
+// 32-field record's arrays span several values each, which only `typed` binds).
+#[inline(never)]
+fn op_as_pack(n: usize, id: &str, t: &TypedCases, buf: &mut [u8]) {
+    match id {
+        "i5sf" => t.i5sf.as_pack_loop(n, buf),
+        "<IHHQ" => t.ihhq.as_pack_loop(n, buf),
+        "!I" => t.net_u32.as_pack_loop(n, buf),
+        _ => {}
+    }
+}
+
+#[inline(never)]
+fn op_as_unpack(n: usize, id: &str, t: &TypedCases) {
+    match id {
+        "i5sf" => t.i5sf.as_unpack_loop(n),
+        "<IHHQ" => t.ihhq.as_unpack_loop(n),
+        "!I" => t.net_u32.as_unpack_loop(n),
+        _ => {}
     }
 }
 
@@ -232,5 +276,7 @@ fn main() {
         }
         op_typed_pack(n, case.id, &typed, &mut buf);
         op_typed_unpack(n, case.id, &typed);
+        op_as_pack(n, case.id, &typed, &mut buf);
+        op_as_unpack(n, case.id, &typed);
     }
 }

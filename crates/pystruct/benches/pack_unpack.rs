@@ -6,7 +6,8 @@
 //! a new `Vec` out), with a reused buffer (`pack_to_vec` into a cleared `Vec`,
 //! `unpack_into` a `Vec<Value>`: the receive and send loops), without allocating
 //! (`pack_into` a caller buffer, borrowed `unpack_with`/`unpack_refs`) and through the
-//! typed paths (`Typed`, `unpack_as`/`pack_into_as`).
+//! two ways of a [`pystruct::Record`]: bound once (`Typed`) and converting per call
+//! (`unpack_as`/`pack_into_as`).
 
 use std::hint::black_box;
 
@@ -80,7 +81,7 @@ fn bench(c: &mut Criterion) {
 }
 
 /// Benchmarks `Typed` (checked once, then plain loads and stores) for one format.
-fn typed<T: pystruct::Record>(c: &mut Criterion, id: &str, fmt: &str, record: T) {
+fn typed<T: for<'a> pystruct::Record<'a>>(c: &mut Criterion, id: &str, fmt: &str, record: T) {
     let st = Struct::new(fmt).expect("valid");
     let typed = st.typed::<T>().expect("the record type fits the format");
     let data = typed.pack(&record).expect("packs");
@@ -100,7 +101,7 @@ fn typed<T: pystruct::Record>(c: &mut Criterion, id: &str, fmt: &str, record: T)
 /// Benchmarks the converting typed path (`unpack_as`/`pack_into_as`, checked per value).
 fn converting<T>(c: &mut Criterion, fmt: &str, record: T)
 where
-    T: pystruct::IntoRecord + for<'a> pystruct::FromRecord<'a>,
+    T: for<'a> pystruct::Record<'a>,
 {
     let st = Struct::new(fmt).expect("valid");
     let data = st.pack_as(&record).expect("packs");

@@ -4,10 +4,10 @@ use std::borrow::Cow;
 
 use crate::error::{Error, Result};
 use crate::format::{self, Layout, Mode};
-use crate::typed::{FromRecord, IntoRecord};
+use crate::pack;
+use crate::record::{self, Record};
 use crate::unpack::{self, Values};
 use crate::value::{AsValueRef, Value};
-use crate::{pack, typed};
 
 /// A compiled format, like Python's `struct.Struct('i5sf')`.
 ///
@@ -134,13 +134,14 @@ impl Struct {
         pack::pack_record(&self.layout, rec, values)
     }
 
-    /// Packs a Rust tuple such as `(1i32, b"zhang", 1.75f32)` into a new buffer.
-    pub fn pack_as<R: IntoRecord>(&self, record: &R) -> Result<Vec<u8>> {
+    /// Packs a Rust tuple such as `(1i32, b"zhang", 1.75f32)` into a new buffer, each
+    /// field converted and range-checked as Python would (see [`Record`]).
+    pub fn pack_as<'a, R: Record<'a>>(&self, record: &R) -> Result<Vec<u8>> {
         record.with_values(|values| self.pack(values))
     }
 
     /// Packs a Rust tuple into `buf` at `offset`, without allocating.
-    pub fn pack_into_as<R: IntoRecord>(
+    pub fn pack_into_as<'a, R: Record<'a>>(
         &self,
         buf: &mut [u8],
         offset: usize,
@@ -185,19 +186,15 @@ impl Struct {
 
     /// Unpacks straight into a Rust tuple such as `(i32, [u8; 5], f32)` or
     /// `(u32, &[u8], f64)`: the typed fast path, without allocating.
-    pub fn unpack_as<'a, R: FromRecord<'a>>(&'a self, buf: &'a [u8]) -> Result<R> {
+    pub fn unpack_as<'a, R: Record<'a>>(&'a self, buf: &'a [u8]) -> Result<R> {
         let rec = self.record(buf)?;
-        typed::from_values(Values::new(&self.layout, rec))
+        record::from_values(Values::new(&self.layout, rec))
     }
 
     /// Like [`unpack_as`](Self::unpack_as) for the record at `offset` in `buf`.
-    pub fn unpack_from_as<'a, R: FromRecord<'a>>(
-        &'a self,
-        buf: &'a [u8],
-        offset: usize,
-    ) -> Result<R> {
+    pub fn unpack_from_as<'a, R: Record<'a>>(&'a self, buf: &'a [u8], offset: usize) -> Result<R> {
         let rec = self.slot(buf, offset)?;
-        typed::from_values(Values::new(&self.layout, rec))
+        record::from_values(Values::new(&self.layout, rec))
     }
 
     /// Unpacks a buffer holding a whole number of records, one `Vec<Value>` per record

@@ -22,10 +22,11 @@
 //! [`Value`] is Python's `int` (`Value::Int(i128)`, wide enough for every `i64` and `u64`
 //! field), `bool`, `float` (`f64`) and `bytes`. [`ValueRef`] is the same with borrowed
 //! bytes; `pack` takes any slice of [`AsValueRef`] (`&[Value]`, `&[ValueRef]`, `&[u32]`...).
-//! For Rust callers who know the types, [`Struct::unpack_as`] and [`Struct::pack_as`] go
-//! straight between records and tuples such as `(i32, [u8; 5], f32)` (converting and
-//! range-checking each value), and [`Struct::typed`] binds a format to a tuple once so
-//! that packing and unpacking are plain loads and stores: the fastest path.
+//! For Rust callers who know the types, a tuple such as `(i32, [u8; 5], f32)` is a
+//! [`Record`] of [`Field`]s, used two ways: [`Struct::unpack_as`] and [`Struct::pack_as`]
+//! convert and range-check each value as Python would, and [`Struct::typed`] binds a
+//! format to the tuple once so that packing and unpacking are plain loads and stores:
+//! the fastest path.
 //!
 //! # Modules
 //!
@@ -41,6 +42,7 @@
 
 #![warn(missing_docs)]
 
+mod bigint;
 mod compiled;
 mod error;
 mod format;
@@ -50,16 +52,15 @@ mod ops;
 mod pack;
 mod record;
 pub mod repr;
-mod typed;
 mod unpack;
 mod value;
 
+pub use bigint::BigInt;
 pub use compiled::{IterUnpack, Struct};
 pub use error::{Error, ErrorKind, RangeName, Result};
 pub use format::Mode;
 pub use half::F16;
 pub use record::{Field, FieldSpec, Record, Typed};
-pub use typed::{FromRecord, FromValue, IntoRecord};
 pub use unpack::Values;
 pub use value::{AsValueRef, Value, ValueRef};
 
@@ -277,6 +278,48 @@ mod tests {
         let data = typed.pack(&(-1, [1, -2, 3])).unwrap();
         assert_eq!(data, st.pack(&[-1, 1, -2, 3]).unwrap());
         assert_eq!(typed.unpack(&data).unwrap(), (-1, [1, -2, 3]));
+    }
+
+    /// One record type, one trait: the same tuple packs and unpacks bound once (exact)
+    /// and converting per call, with the same bytes.
+    fn both_ways<T>(format: &str, record: T)
+    where
+        T: for<'a> Record<'a> + PartialEq + std::fmt::Debug,
+    {
+        let st = Struct::new(format).unwrap();
+        let typed = st.typed::<T>().unwrap();
+        let exact = typed.pack(&record).unwrap();
+        assert_eq!(st.pack_as(&record).unwrap(), exact);
+        assert_eq!(typed.unpack(&exact).unwrap(), record);
+        assert_eq!(st.unpack_as::<T>(&exact).unwrap(), record);
+    }
+
+    #[test]
+    fn one_record_trait_serves_both_paths() {
+        both_ways("i5sf", (1i32, *b"zhang", 1.75f32));
+        both_ways("!IHHq", (1500u32, 1u16, 2u16, -3i64));
+        both_ways("<e?b", (F16::from_f64(2.5).unwrap(), true, -1i8));
+        both_ways("@nN", (-5isize, 7usize));
+        both_ways("<4H", [1u16, 2, 3, 4]);
+        // Converting only: borrowed and dynamic fields; bound exactly, refused by type.
+        let st = Struct::new("<h3s").unwrap();
+        let data = st.pack_as(&(Value::Int(-2), &b"ab"[..])).unwrap();
+        let (v, name): (Value, Vec<u8>) = st.unpack_as(&data).unwrap();
+        assert_eq!((v, name), (Value::Int(-2), b"ab\0".to_vec()));
+        assert!(matches!(
+            st.typed::<(i16, Vec<u8>)>(),
+            Err(Error::TypedField { index: 1, .. })
+        ));
+        // Exact only: an array of numbers is a run of values, which converting refuses
+        // with a message (not a panic, not wrong bytes).
+        let st = Struct::new("<b2H").unwrap();
+        assert!(st.typed::<(i8, [u16; 2])>().is_ok());
+        let e = st.pack_as(&(1i8, [2u16, 3])).unwrap_err();
+        assert!(matches!(e, Error::TypedMismatch { index: 1, .. }), "{e}");
+        let e = st
+            .unpack_as::<(i8, [u16; 2])>(&[1, 2, 0, 3, 0])
+            .unwrap_err();
+        assert!(matches!(e, Error::TypedArity { .. }), "{e}");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 
 use std::fmt;
 
+use crate::bigint::BigInt;
 use crate::value::Value;
 
 /// Why a string is not a literal this parser accepts, with a hint at the fix.
@@ -148,28 +149,38 @@ fn number(s: &str, negative: bool) -> Result<Value, LiteralError> {
     integer(s, 10, negative)
 }
 
-/// Digits of `radix` with single underscores between them.
+/// Digits of `radix` with single underscores between them. Any number of digits: an
+/// integer outside `i128` is a [`Value::BigInt`] (it still packs into float fields).
 fn integer(digits: &str, radix: u32, negative: bool) -> Result<Value, LiteralError> {
     check_underscores(digits)?;
-    let mut n: i128 = 0;
+    let mut values = Vec::with_capacity(digits.len());
     for c in digits.chars().filter(|&c| c != '_') {
         let d = c.to_digit(radix).ok_or_else(|| {
             LiteralError::new(format!("invalid digit {c:?} in a base-{radix} integer"))
         })?;
+        values.push(d as u8);
+    }
+    let mut n: Option<i128> = Some(0);
+    for &d in &values {
         let d = i128::from(d);
         // Accumulate negatively so i128::MIN fits.
         n = n
-            .checked_mul(i128::from(radix))
+            .and_then(|n| n.checked_mul(i128::from(radix)))
             .and_then(|n| {
                 if negative {
                     n.checked_sub(d)
                 } else {
                     n.checked_add(d)
                 }
-            })
-            .ok_or_else(|| LiteralError::new("integer too large for any struct field"))?;
+            });
+        if n.is_none() {
+            break;
+        }
     }
-    Ok(Value::Int(n))
+    Ok(match n {
+        Some(n) => Value::Int(n),
+        None => Value::BigInt(BigInt::from_digits(&values, radix, negative)),
+    })
 }
 
 /// A decimal float: digits, an optional point, an optional exponent, underscores
@@ -397,7 +408,14 @@ mod tests {
             ok("-170141183460469231731687303715884105728"),
             Value::Int(i128::MIN)
         );
-        assert!(parse("170141183460469231731687303715884105728").is_err());
+        // One past i128: kept exactly, as Python's int.
+        let big = ok("170141183460469231731687303715884105728");
+        assert!(matches!(&big, Value::BigInt(n) if !n.is_negative()));
+        assert_eq!(big.to_string(), "170141183460469231731687303715884105728");
+        assert_eq!(
+            ok("-0x8000_0000_0000_0000_0000_0000_0000_0001").to_string(),
+            "-170141183460469231731687303715884105729"
+        );
         assert!(parse("zhang").is_err());
         assert!(parse("'zhang'").unwrap_err().message().contains("b'zhang'"));
         assert!(parse("b'abc").is_err());

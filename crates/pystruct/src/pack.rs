@@ -369,6 +369,8 @@ fn int_other(v: ValueRef<'_>) -> Option<i128> {
     match v {
         ValueRef::Int(i) => Some(i),
         ValueRef::Bool(b) => Some(i128::from(b)),
+        // Out of every field's range; the error path names the right message.
+        ValueRef::BigInt(n) => Some(n.saturated()),
         ValueRef::Float(_) | ValueRef::Bytes(_) => None,
     }
 }
@@ -390,6 +392,8 @@ fn float_other(v: ValueRef<'_>) -> Option<f64> {
         ValueRef::Int(i) => Some(i as f64),
         ValueRef::Bool(b) => Some(f64::from(u8::from(b))),
         ValueRef::Float(f) => Some(f),
+        // Correctly rounded, as CPython's int to float; `None` past the doubles.
+        ValueRef::BigInt(n) => n.to_f64(),
         ValueRef::Bytes(_) => None,
     }
 }
@@ -408,9 +412,14 @@ fn item_error(mode: Mode, code: &Code, v: ValueRef<'_>) -> Error {
             // struct.error("int too large to convert"); from a float it stays OverflowError.
             ValueRef::Int(_) | ValueRef::Bool(_) => Error::IntTooLarge { format },
             ValueRef::Float(_) => Error::FloatTooLarge { format },
+            // Too large even for a double: CPython's float conversion fails, and struct
+            // reports that as "required argument is not a float".
+            ValueRef::BigInt(n) if n.to_f64().is_none() => Error::NotFloat { format },
+            ValueRef::BigInt(_) => Error::IntTooLarge { format },
         },
         _ => match v {
             ValueRef::Int(i) => range_error(mode, format, i),
+            ValueRef::BigInt(n) => range_error(mode, format, n.saturated()),
             _ => Error::NotInteger { format },
         },
     }

@@ -67,6 +67,7 @@ pub fn write_tuple<'a, W: Write + ?Sized>(
 pub fn write_value<W: Write + ?Sized>(w: &mut W, v: ValueRef<'_>) -> fmt::Result {
     match v {
         ValueRef::Int(i) => write!(w, "{i}"),
+        ValueRef::BigInt(n) => write!(w, "{n}"),
         ValueRef::Bool(true) => w.write_str("True"),
         ValueRef::Bool(false) => w.write_str("False"),
         ValueRef::Float(f) => write_float(w, f),

@@ -93,6 +93,8 @@ impl<'a> Sink<'a> for Fill<'_> {
             (slot, ValueRef::Bool(b)) => *slot = Value::Bool(b),
             (slot, ValueRef::Float(x)) => *slot = Value::Float(x),
             (slot, ValueRef::Bytes(b)) => *slot = Value::Bytes(b.to_vec()),
+            // Never unpacked (no field holds more than 64 bits); here for completeness.
+            (slot, v @ ValueRef::BigInt(_)) => *slot = v.to_owned(),
         }
     }
 }

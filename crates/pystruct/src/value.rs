@@ -6,11 +6,14 @@
 
 use std::fmt;
 
+use crate::bigint::BigInt;
+
 /// An owned value, as `struct.unpack` returns it and `struct.pack` takes it.
 ///
 /// | variant | Python type | format characters |
 /// |---|---|---|
 /// | `Int(i128)` | `int` | `b B h H i I l L q Q n N P` |
+/// | `BigInt(BigInt)` | `int` beyond `i128` | none exactly; `e f d` round it |
 /// | `Bool(bool)` | `bool` | `?` |
 /// | `Float(f64)` | `float` | `e f d` |
 /// | `Bytes(Vec<u8>)` | `bytes` | `c s p` |
@@ -30,6 +33,10 @@ pub enum Value {
     Float(f64),
     /// A Python `bytes` object.
     Bytes(Vec<u8>),
+    /// A Python `int` outside `i128` (only [`literal::parse`](crate::literal::parse)
+    /// makes one): out of range for every integer field, rounded to a double by `e`, `f`
+    /// and `d` exactly as CPython converts it.
+    BigInt(BigInt),
 }
 
 /// A borrowed value: what unpacking yields without allocating, and what packing reads.
@@ -47,6 +54,8 @@ pub enum ValueRef<'a> {
     Float(f64),
     /// A Python `bytes` object, borrowed.
     Bytes(&'a [u8]),
+    /// A Python `int` outside `i128`, borrowed.
+    BigInt(&'a BigInt),
 }
 
 impl Value {
@@ -57,6 +66,7 @@ impl Value {
             Value::Bool(b) => ValueRef::Bool(*b),
             Value::Float(f) => ValueRef::Float(*f),
             Value::Bytes(b) => ValueRef::Bytes(b),
+            Value::BigInt(n) => ValueRef::BigInt(n),
         }
     }
 
@@ -71,6 +81,14 @@ impl Value {
     }
 }
 
+/// [`ValueRef::to_owned`] of a big integer: out of line, so that the unpacking loops
+/// (which never meet one) keep their size.
+#[cold]
+#[inline(never)]
+fn big_owned(n: &BigInt) -> Value {
+    Value::BigInt(n.clone())
+}
+
 impl<'a> ValueRef<'a> {
     /// Copies this value into an owned [`Value`].
     pub fn to_owned(self) -> Value {
@@ -79,6 +97,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Bool(b) => Value::Bool(b),
             ValueRef::Float(f) => Value::Float(f),
             ValueRef::Bytes(b) => Value::Bytes(b.to_vec()),
+            ValueRef::BigInt(n) => big_owned(n),
         }
     }
 
@@ -89,13 +108,15 @@ impl<'a> ValueRef<'a> {
             ValueRef::Bool(b) => b,
             ValueRef::Float(f) => f != 0.0,
             ValueRef::Bytes(b) => !b.is_empty(),
+            // Never zero: zero is an `Int`.
+            ValueRef::BigInt(_) => true,
         }
     }
 
     /// The Python type name (`int`, `bool`, `float`, `bytes`), for messages.
     pub fn type_name(self) -> &'static str {
         match self {
-            ValueRef::Int(_) => "int",
+            ValueRef::Int(_) | ValueRef::BigInt(_) => "int",
             ValueRef::Bool(_) => "bool",
             ValueRef::Float(_) => "float",
             ValueRef::Bytes(_) => "bytes",

@@ -293,3 +293,143 @@ fn many_formats_pack_and_unpack_like_python() {
         assert_eq!(ours, py);
     }
 }
+
+/// Integers of any size pack into `e`, `f` and `d` as CPython converts them (correctly
+/// rounded to a double, then the field's own rules), and are refused by integer fields
+/// with CPython's message, never with "integer too large".
+#[test]
+fn big_integers_pack_into_float_fields_like_python() {
+    let out = sockit(
+        &["pack", "@f", "340282356779733661637539395458142568448"],
+        b"",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0000807f\n");
+    let big = [
+        "340282356779733661637539395458142568448",  // 2**128 - 2**103: the f tie
+        "340282356779733661637539395458142568447",  // just below it
+        "340282346638528859811704183484516925440",  // f32::MAX
+        "-340282366920938463463374607431768211456", // -2**128
+        "170141183460469231731687303715884105728",  // i128::MAX + 1
+        "0x20000000000001000000000000000000001",     // a double tie, plus 1: rounds up
+        "0x20000000000001000000000000000000000",     // the tie: to even
+        "179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075868508455133942304583236903222948165808559332123348274797826204144723168738177180919299881250404026184124858368", // f64::MAX
+        "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792", // 2**1024 - 2**970: overflows a double
+    ];
+    let formats = ["@f", "<f", ">e", "e", "d", "!d", "=f", "<h", "Q", "P", "?"];
+    let cases: Vec<(&str, &str)> = formats
+        .iter()
+        .flat_map(|f| big.iter().map(move |v| (*f, *v)))
+        .collect();
+    // One Python process answers every case, one line each.
+    let script: String = cases
+        .iter()
+        .map(|(f, v)| {
+            format!(
+                "try: print(struct.pack({f:?}, {v}).hex())\n\
+                 except struct.error as e: print('error', e)\n"
+            )
+        })
+        .collect();
+    let Some(py) = python_text(&format!("import struct\n{script}")) else {
+        return;
+    };
+    assert_eq!(py.lines().count(), cases.len());
+    for ((format, value), py) in cases.iter().zip(py.lines()) {
+        let out = sockit(&["pack", format, value], b"");
+        if let Some(msg) = py.strip_prefix("error ") {
+            assert_usage_error(&out, msg);
+        } else {
+            assert!(out.status.success(), "{format} {value}: {}", stderr(&out));
+            assert_eq!(stdout(&out), format!("{py}\n"), "{format} {value}");
+        }
+    }
+}
+
+/// Runs a bash script with `$SOCKIT` set to the binary (for `ulimit -v` and pipes).
+fn sh(script: &str) -> Output {
+    Command::new("bash")
+        .args(["-c", script])
+        .env("SOCKIT", SOCKIT)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("bash runs")
+}
+
+/// A 100 MB record under a 250 MB address-space limit: its 200 MB of hex text is
+/// streamed, never built in memory (it used to abort in `String::with_capacity`).
+#[test]
+fn pack_streams_the_hex_of_a_huge_record_under_a_memory_limit() {
+    let out = sh("ulimit -v 250000; \"$SOCKIT\" pack 100000000x | wc -c");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "200000001");
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    // --repr streams too.
+    let out = sh("ulimit -v 100000; \"$SOCKIT\" pack --repr 5000000x | tail -c 6");
+    assert_eq!(stdout(&out), "\\x00'\n", "{}", stderr(&out));
+}
+
+/// A record that cannot be held at all is one clean line and exit 2, never an abort.
+#[test]
+fn pack_of_a_record_larger_than_memory_exits_2() {
+    for args in ["1000000000x", "99999999999s \"b''\""] {
+        let out = sh(&format!("ulimit -v 400000; \"$SOCKIT\" pack {args}"));
+        assert_usage_error(&out, "cannot allocate a record of");
+    }
+}
+
+/// `unpack` holds one record at a time: 40 MB of records through a 40 MB limit (reading
+/// the input whole used to fail), and a claimed 100 GB record costs only what arrives.
+#[test]
+fn unpack_streams_records_under_a_memory_limit() {
+    let out =
+        sh("ulimit -v 40000; head -c 40000000 /dev/zero | \"$SOCKIT\" unpack 1000000x | uniq -c");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "40 ()");
+    let out = sh("ulimit -v 100000; head -c 150000000 /dev/zero | \"$SOCKIT\" unpack 99999999999s");
+    assert_usage_error(&out, "more than fits in memory");
+    let out = sh("ulimit -v 100000; head -c 3000000 /dev/zero | \"$SOCKIT\" unpack 99999999999s");
+    assert_usage_error(&out, "got 3000000 bytes, which is not a whole number");
+    // Hex text on stdin is decoded as it is read.
+    let out = sh("ulimit -v 40000; head -c 2000000 /dev/zero | tr '\\0' 'a' | \"$SOCKIT\" unpack --hex 100000x | wc -l");
+    assert_eq!(stdout(&out).trim(), "10", "{}", stderr(&out));
+}
+
+/// A full disk or a closed pipe on stdout is reported once, with exit 1.
+#[test]
+fn output_errors_are_reported_once_with_exit_1() {
+    for cmd in [
+        "pack '<I' 1",
+        "pack --raw '<I' 1",
+        "pack --repr '<I' 1",
+        "unpack B 0102",
+        "unpack --json B 0102",
+        "calcsize i",
+    ] {
+        let out = sh(&format!("\"$SOCKIT\" {cmd} > /dev/full"));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+        assert!(
+            err.contains("write stdout: No space left on device"),
+            "{cmd}: {err}"
+        );
+    }
+    for cmd in ["pack --raw 10000000x", "pack 10000000x"] {
+        let mut child = Command::new(SOCKIT)
+            .args(cmd.split(' '))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sockit runs");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("sockit finishes");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+        assert!(err.contains("write stdout: Broken pipe"), "{cmd}: {err}");
+    }
+    let out = sh("head -c 10000000 /dev/zero | \"$SOCKIT\" unpack '<I' 2>err | head -1 >/dev/null; cat err; rm -f err");
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("write stdout: Broken pipe"));
+}

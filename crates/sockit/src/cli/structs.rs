@@ -28,10 +28,15 @@ Values are Python literals: ints (1, -5, 0xff, 1_000), floats (1.75, -0.0, 1e-5,
 True/False, and bytes (b'zhang', b'\\x00\\xff', b\"it's\"). Plain words are not bytes: \
 write b'zhang', not zhang.\n\n\
 Examples:\n  \
-sockit pack 'i5sf' 1 \"b'zhang'\" 1.75     # 01000000 7a68616e67 000000 0000e03f\n  \
+sockit pack 'i5sf' 1 \"b'zhang'\" 1.75     # 010000007a68616e670000000000e03f\n  \
 sockit pack '!I' 1500                     # 000005dc: a length prefix\n  \
 sockit pack --raw '<hh' -1 2 | xxd         # raw bytes to a pipe or file\n\n\
-Exit codes: 0 success, 2 bad format, bad value or wrong number of values."
+Integers may be of any size: float fields round them as Python does \
+(sockit pack '@f' 340282356779733661637539395458142568448 is 0000807f).\n\n\
+Output is written as it is produced: a record of any size (1000000000x is a 1 GB record) \
+is streamed as hex, raw or repr, never held twice in memory.\n\n\
+Exit codes: 0 success; 1 stdout could not be written (a full disk, a closed pipe); \
+2 bad format, bad value, wrong number of values, or a record too large for memory."
 )]
 pub struct PackArgs {
     /// The struct format, e.g. 'i5sf'.
@@ -60,12 +65,17 @@ struct.unpack does, and prints them as a Python tuple: (1, b'zhang', 1.75).\n\n\
 The bytes come from the HEX argument (whitespace and a 0x prefix are fine), or from \
 --file PATH, or from stdin; files and stdin are raw bytes unless --hex is given. Input \
 holding several records back to back (a multiple of the record size) prints one tuple \
-per record, like struct.iter_unpack; any other length is an error.\n\n\
+per record, like struct.iter_unpack; any other length is an error. Records are read \
+and printed one at a time, so the input may be larger than memory; when it is bad \
+(a partial last record, bad hex), nothing is printed if the error shows within the first \
+1 MiB of output, otherwise the records before it have been printed.\n\n\
 Examples:\n  \
 sockit unpack 'i5sf' 010000007a68616e67000000 0000e03f   # (1, b'zhang', 1.75)\n  \
 sockit pack --raw '!I' 1500 | sockit unpack '!I'            # (1500,)\n  \
 sockit unpack --json '<hh' --file records.bin             # [-1, 2] per line\n\n\
-Exit codes: 0 success, 2 bad format, bad hex, or a length that is not a whole number of records."
+Exit codes: 0 success; 1 stdout could not be written (a full disk, a closed pipe); \
+2 bad format, bad hex, an unreadable file, a length that is not a whole number of records, \
+or a record too large for memory."
 )]
 pub struct UnpackArgs {
     /// The struct format, e.g. 'i5sf'.
