@@ -2,6 +2,8 @@
 //! CPython's `struct` module (tests that need `python3` skip with a printed reason when
 //! it is missing).
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -43,7 +45,9 @@ fn python(code: &str) -> Option<Vec<u8>> {
             Some(out.stdout)
         }
         Err(e) => {
-            println!("skipping the comparison with CPython: cannot run python3 ({e})");
+            common::skip(&format!(
+                "cannot run python3 ({e}): no comparison with CPython"
+            ));
             None
         }
     }

@@ -20,9 +20,22 @@ fn udp_listen(extra: &[&str]) -> (Proc, SocketAddr) {
 
 #[test]
 fn listen_on_port_zero_reports_the_real_port() {
-    let (_server, addr) = udp_listen(&[]);
+    let (server, addr) = udp_listen(&[]);
     assert_eq!(addr.ip().to_string(), "127.0.0.1");
-    assert_ne!(addr.port(), 0);
+    assert_ne!(addr.port(), 0, "readiness line must carry the real port");
+    // The printed port is the one the socket is bound to: a datagram sent there by a
+    // sender nobody here wrote (Python's socket module) comes out on stdout.
+    let out = run_python(
+        "import socket, sys\n\
+         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+         s.sendto(b'to the printed port', ('127.0.0.1', int(sys.argv[1])))\n\
+         print(s.getsockname()[1])",
+        &[&addr.port().to_string()],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let sender_port = out.stdout_text().trim().to_string();
+    server.expect_stdout(&format!("[127.0.0.1:{sender_port}] to the printed port\n"));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! `main.rs` dispatches the parsed [`Cli`] to the matching module under `commands/`.
 
 pub mod common;
+pub mod completions;
 pub mod http;
 pub mod misc;
 pub mod structs;
@@ -54,4 +55,13 @@ pub enum Command {
     /// Demonstrations of networking concepts on loopback.
     #[command(subcommand)]
     Demo(misc::DemoCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        long_about = completions::COMPLETIONS_LONG_ABOUT,
+        after_help = completions::COMPLETIONS_AFTER_HELP
+    )]
+    Completions(completions::CompletionsArgs),
+    /// Print sockit's manual page (roff), generated from these same definitions.
+    #[command(long_about = completions::MANPAGE_LONG_ABOUT)]
+    Manpage(completions::ManpageArgs),
 }

@@ -3,6 +3,7 @@
 //! These functions connect stdin/stdout to the library and choose the runtime; the
 //! networking itself lives in the library modules.
 
+pub mod completions;
 pub mod http;
 pub mod misc;
 pub mod structs;

@@ -65,7 +65,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         // Take whatever else has already arrived, without waiting: one larger chunk per
         // hand-off to the writer instead of many small ones (each hand-off wakes a thread).
         while buf.len() < COALESCE && buf.capacity() - buf.len() >= READ_CHUNK / 4 {
-            match futures::FutureExt::now_or_never(self.reader.read_buf(buf)) {
+            match ready_now(self.reader.read_buf(buf)).await {
                 Some(Ok(0)) => {
                     self.eof = true;
                     break;
@@ -229,6 +229,20 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub fn get_mut(&mut self) -> &mut R {
         &mut self.reader
     }
+}
+
+/// `fut`'s output if it is ready at once, `None` if it would have to wait: polled once,
+/// with this task's own waker (a wake-up it leaves registered is harmless). Lets a read
+/// loop take what has already arrived without waiting for more.
+async fn ready_now<F: std::future::Future>(fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match fut.as_mut().poll(cx) {
+            std::task::Poll::Ready(out) => Some(out),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
 }
 
 /// Cuts a byte stream (typically stdin) into lines: each line, without its `\n`, is one

@@ -93,10 +93,10 @@ pub async fn send_file(
     // Like nginx's `tcp_nopush`: while a big body streams, hold partial segments back so
     // every packet is full (TCP_NODELAY is on for the small responses); uncorking at the
     // end pushes the tail at once.
-    let cork = len >= CORK_AT && socket2::SockRef::from(stream).set_cork(true).is_ok();
+    let cork = len >= CORK_AT && socket2::SockRef::from(stream).set_tcp_cork(true).is_ok();
     let result = send_file_range(stream, file, offset, len, timeout).await;
     if cork {
-        let _ = socket2::SockRef::from(stream).set_cork(false);
+        let _ = socket2::SockRef::from(stream).set_tcp_cork(false);
     }
     result
 }

@@ -293,7 +293,7 @@ fn log_socket(events: &crate::event::Events, stream: &TcpStream, peer: SocketAdd
             .local_addr()
             .map_or_else(|_| "?".into(), |a| a.to_string()),
         stream.as_raw_fd(),
-        sock.nodelay().unwrap_or(false),
+        sock.tcp_nodelay().unwrap_or(false),
         sock.recv_buffer_size().unwrap_or(0),
         sock.send_buffer_size().unwrap_or(0),
     )).with("peer", peer).with("worker", worker));

@@ -301,10 +301,10 @@ const OPTIONS: &[(&str, &str, Reader)] = &[
         },
     ),
     ("IP_TTL", "hops an outgoing packet may take", |s, _| {
-        from(s.ttl(), |t| OptionValue::Int(t.into()))
+        from(s.ttl_v4(), |t| OptionValue::Int(t.into()))
     }),
     ("IP_TOS", "type-of-service / DSCP byte", |s, _| {
-        from(s.tos(), |t| OptionValue::Int(t.into()))
+        from(s.tos_v4(), |t| OptionValue::Int(t.into()))
     }),
     (
         "IP_MULTICAST_TTL",
@@ -321,7 +321,7 @@ const OPTIONS: &[(&str, &str, Reader)] = &[
         "send small writes at once, no Nagle merging (--nodelay)",
         |s, tcp| {
             if tcp {
-                from(s.nodelay(), OptionValue::Bool)
+                from(s.tcp_nodelay(), OptionValue::Bool)
             } else {
                 OptionValue::NotApplicable
             }
@@ -332,7 +332,7 @@ const OPTIONS: &[(&str, &str, Reader)] = &[
         "largest TCP segment payload (MSS)",
         |s, tcp| {
             if tcp {
-                from(s.mss(), |m| OptionValue::Int(m.into()))
+                from(s.tcp_mss(), |m| OptionValue::Int(m.into()))
             } else {
                 OptionValue::NotApplicable
             }
@@ -343,7 +343,9 @@ const OPTIONS: &[(&str, &str, Reader)] = &[
         "idle seconds before the first keepalive probe",
         |s, tcp| {
             if tcp {
-                from(s.keepalive_time(), |d| OptionValue::Int(d.as_secs() as i64))
+                from(s.tcp_keepalive_time(), |d| {
+                    OptionValue::Int(d.as_secs() as i64)
+                })
             } else {
                 OptionValue::NotApplicable
             }
@@ -354,7 +356,7 @@ const OPTIONS: &[(&str, &str, Reader)] = &[
         "seconds between keepalive probes",
         |s, tcp| {
             if tcp {
-                from(s.keepalive_interval(), |d| {
+                from(s.tcp_keepalive_interval(), |d| {
                     OptionValue::Int(d.as_secs() as i64)
                 })
             } else {
@@ -367,7 +369,7 @@ const OPTIONS: &[(&str, &str, Reader)] = &[
         "unanswered probes before the connection is dropped",
         |s, tcp| {
             if tcp {
-                from(s.keepalive_retries(), |n| OptionValue::Int(n.into()))
+                from(s.tcp_keepalive_retries(), |n| OptionValue::Int(n.into()))
             } else {
                 OptionValue::NotApplicable
             }

@@ -112,7 +112,7 @@ fn new_socket(addr: &SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<S
     }
     if ty == Type::STREAM {
         if opts.nodelay {
-            socket.set_nodelay(true)?;
+            socket.set_tcp_nodelay(true)?;
         }
         if opts.keepalive {
             socket.set_keepalive(true)?;
@@ -276,9 +276,9 @@ mod tests {
             .await
             .unwrap();
         let sock = socket2::SockRef::from(&stream);
-        assert!(sock.nodelay().unwrap());
+        assert!(sock.tcp_nodelay().unwrap());
         assert!(sock.keepalive().unwrap());
-        assert_eq!(sock.keepalive_time().unwrap(), Duration::from_secs(30));
+        assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(30));
         assert!(sock.send_buffer_size().unwrap() >= 65536);
     }
 

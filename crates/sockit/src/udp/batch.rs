@@ -133,8 +133,14 @@ impl RecvBatch {
         let got = len.min(self.buffer);
         let start = i * self.buffer;
         let addr_len = header.msg_hdr.msg_namelen;
-        // SAFETY: the kernel wrote a socket address of `addr_len` bytes into slot `i`.
-        let from = unsafe { socket2::SockAddr::new(self.addrs[i], addr_len) }.as_socket();
+        let mut storage = socket2::SockAddrStorage::zeroed();
+        // SAFETY: sockaddr_storage is a sockaddr type of this platform (view_as); the kernel
+        // wrote a socket address of `addr_len` bytes into slot `i`.
+        let from = unsafe {
+            *storage.view_as::<libc::sockaddr_storage>() = self.addrs[i];
+            socket2::SockAddr::new(storage, addr_len)
+        }
+        .as_socket();
         Some(Received {
             data: &self.data[start..start + got],
             len,

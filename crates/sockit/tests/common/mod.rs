@@ -10,7 +10,9 @@
 //!   hang the test. Dropping a `Proc` kills it (SIGKILL by pid) and reaps it.
 //! - [`Proc::sockit`], [`run_sockit`]: the binary under test (`CARGO_BIN_EXE_sockit`).
 //! - [`TcpPeer`], [`UdpPeer`]: scriptable Python peers (client or server) driven by commands.
-//! - [`has_cmd`], [`skip`], [`ipv6_available`], [`is_root`]: skips with a printed reason.
+//! - [`skip`]: the one place a test gives up for want of a peer or privilege: a printed
+//!   `SKIP:` line outside CI, a failure under `CI=true`. [`has_cmd`], [`ipv6_available`]
+//!   and [`NetNs::create`]'s callers go through it.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
@@ -32,8 +34,28 @@ pub fn sockit_bin() -> &'static str {
     env!("CARGO_BIN_EXE_sockit")
 }
 
-/// Prints the standard skip line (`SKIP: <reason>`) the test output is searched for.
+/// Whether this run is CI: the environment variable `CI` is `true` (or `1`), as `.ci/run`
+/// and every CI service set it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// The one way a test gives up because this machine lacks something it needs (a peer
+/// program, root, a network namespace, IPv6, two CPUs): every such early return goes
+/// through here.
+///
+/// Outside CI it prints `SKIP: <reason>` (on stdout and stderr; `--nocapture` shows it)
+/// and returns, and the caller returns. Under `CI=true` it panics with the reason
+/// instead: `.ci/run` installs every peer the tests use, so a skip there would be a
+/// test that quietly passes without having checked anything.
+#[track_caller]
 pub fn skip(reason: &str) {
+    if in_ci() {
+        panic!(
+            "CI=true, so this test may not skip: {reason} \
+             (.ci/run installs every peer the tests use; without CI=true it would print SKIP)"
+        );
+    }
     println!("SKIP: {reason}");
     eprintln!("SKIP: {reason}");
 }
@@ -43,7 +65,9 @@ pub fn has_cmd(name: &str) -> bool {
     if find_cmd(name) {
         true
     } else {
-        skip(&format!("{name} not installed (not found on PATH)"));
+        skip(&format!(
+            "{name} not installed (not found on PATH; .ci/run installs it)"
+        ));
         false
     }
 }
@@ -78,6 +102,22 @@ pub fn ipv6_available() -> bool {
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
+}
+
+/// Whether this process holds capability number `cap` (see capabilities(7)) in its
+/// effective set, read from `/proc/self/status`.
+pub fn has_capability(cap: u32) -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let hex = s
+                .lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))?
+                .trim()
+                .to_string();
+            u64::from_str_radix(&hex, 16).ok()
+        })
+        .is_some_and(|eff| cap < 64 && eff & (1u64 << cap) != 0)
 }
 
 /// A network namespace of our own (`sockit-test-<pid>-<tag>`, only `lo`, up), deleted on

@@ -413,9 +413,51 @@ impl Server {
         Self::start_args(&args, dir)
     }
 
+    /// Like [`Server::start`], but when the tests run as root the server runs without the
+    /// capabilities that let root ignore file permissions (`CAP_DAC_OVERRIDE`,
+    /// `CAP_DAC_READ_SEARCH`, dropped from the bounding set before exec; root's
+    /// capabilities after exec are that set): then a mode-000 file is unreadable to the
+    /// server as it would be to any user, and permission answers can be tested as root.
+    /// Not root: the same as [`Server::start`].
+    pub fn start_without_dac_override(dir: &Path, extra: &[&str]) -> Server {
+        let dir_s = dir.to_str().expect("utf-8 temp path");
+        let mut args = vec!["http", "serve", dir_s, "--port", "0", "--bind", "127.0.0.1"];
+        args.extend_from_slice(extra);
+        let mut cmd = Command::new(sockit_bin());
+        cmd.args(&args);
+        if is_root() {
+            use std::os::unix::process::CommandExt;
+            const CAP_DAC_OVERRIDE: libc::c_ulong = 1;
+            const CAP_DAC_READ_SEARCH: libc::c_ulong = 2;
+            // SAFETY: prctl is async-signal-safe and touches only the child's own
+            // capability bounding set; nothing is allocated between fork and exec.
+            unsafe {
+                cmd.pre_exec(|| {
+                    for cap in [CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH] {
+                        if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 {
+                            return Err(io::Error::last_os_error());
+                        }
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let proc = Proc::spawn_with_stdin(
+            cmd,
+            format!("sockit {} (no DAC override)", args.join(" ")),
+            Stdio::null(),
+        );
+        Self::wait_started(proc, &args, dir)
+    }
+
     /// Starts `sockit ARGS...` (a full `http serve` command line) and waits for the startup line.
     pub fn start_args(args: &[&str], root: &Path) -> Server {
         let proc = Proc::sockit_with_stdin(args, Stdio::null());
+        Self::wait_started(proc, args, root)
+    }
+
+    /// Waits for the startup line of a server started as `sockit ARGS...`.
+    fn wait_started(proc: Proc, args: &[&str], root: &Path) -> Server {
         let line = proc.stderr.wait_for_line_where(
             0,
             |l| l.contains("sockit: serving ") && l.contains("http://"),
