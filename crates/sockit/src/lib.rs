@@ -14,6 +14,8 @@
 //! - [`text`]: making peer bytes safe to show on a terminal.
 //! - [`demo`]: demonstrations of networking concepts (sticky packets).
 
+#![warn(missing_docs)]
+
 pub mod demo;
 pub mod error;
 pub mod event;

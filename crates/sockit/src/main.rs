@@ -1,5 +1,7 @@
 //! The `sockit` binary: parse the command line, dispatch, map errors to exit codes.
 
+#![warn(missing_docs)]
+
 mod cli;
 mod commands;
 mod ui;
