@@ -284,18 +284,11 @@ impl Output {
     /// Returns the error stdout failed with, if it has failed (possibly on an earlier,
     /// queued write): the data was not delivered and no later data will be.
     pub async fn write(&self, data: Bytes) -> io::Result<()> {
-        if let Some(err) = self.failure.error() {
-            return Err(err);
-        }
-        if data.is_empty() {
+        if !self.worth_writing(&data)? {
             return Ok(());
         }
         match &self.tx {
-            Some(tx) => {
-                if tx.send(Msg::Data(data)).await.is_err() {
-                    return Err(self.gone());
-                }
-            }
+            Some(tx) => tx.send(Msg::Data(data)).await.map_err(|_| self.gone())?,
             None => write_or_fail(self.fd, &data, &self.failure),
         }
         self.status()
@@ -303,21 +296,20 @@ impl Output {
 
     /// Writes `data` from a non-async context; errors as [`Output::write`].
     pub fn write_blocking(&self, data: Bytes) -> io::Result<()> {
-        if let Some(err) = self.failure.error() {
-            return Err(err);
-        }
-        if data.is_empty() {
+        if !self.worth_writing(&data)? {
             return Ok(());
         }
         match &self.tx {
-            Some(tx) => {
-                if tx.blocking_send(Msg::Data(data)).is_err() {
-                    return Err(self.gone());
-                }
-            }
+            Some(tx) => tx.blocking_send(Msg::Data(data)).map_err(|_| self.gone())?,
             None => write_or_fail(self.fd, &data, &self.failure),
         }
         self.status()
+    }
+
+    /// `Err` once stdout has failed; `Ok(false)` for nothing to write.
+    fn worth_writing(&self, data: &Bytes) -> io::Result<bool> {
+        self.status()?;
+        Ok(!data.is_empty())
     }
 
     /// Waits until everything written before this call has reached stdout, and says

@@ -32,6 +32,24 @@ fn sockit_to_full(args: &[&str]) -> Proc {
     )
 }
 
+/// A one-connection Python server: binds 127.0.0.1:0, says its port, accepts, then runs
+/// `on_accept` with the connection as `c`. Returns the process and `127.0.0.1:PORT`.
+fn python_server(on_accept: &str) -> (Proc, String) {
+    let script = format!(
+        "import socket,sys,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen()\n\
+         print('PORT',s.getsockname()[1],file=sys.stderr,flush=True)\n\
+         c,_=s.accept()\n{on_accept}"
+    );
+    let server = Proc::python(&script, &[]);
+    let port = server
+        .expect_stderr_line("PORT")
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    (server, format!("127.0.0.1:{port}"))
+}
+
 /// A file of `len` pseudo-random bytes in a fresh temporary folder.
 fn data_file(len: usize) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
@@ -90,19 +108,8 @@ fn a_multi_client_server_stops_accepting_when_stdout_fails() {
 
 #[test]
 fn connect_with_stdout_on_a_full_disk_exits_1() {
-    let server = Proc::python(
-        "import socket,sys\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen()\n\
-         print('PORT',s.getsockname()[1],file=sys.stderr,flush=True)\n\
-         c,_=s.accept();c.sendall(b'x'*1000000);c.close()",
-        &[],
-    );
-    let port = server
-        .expect_stderr_line("PORT")
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .to_string();
-    let mut client = sockit_to_full(&["tcp", "connect", &format!("127.0.0.1:{port}")]);
+    let (_server, target) = python_server("c.sendall(b'x'*1000000);c.close()");
+    let mut client = sockit_to_full(&["tcp", "connect", &target]);
     assert_eq!(client.expect_exit(), 1, "{}", client.diag());
     assert!(
         client
@@ -118,21 +125,11 @@ fn connect_with_stdout_on_a_full_disk_exits_1() {
 #[test]
 fn connect_with_stdout_a_closed_pipe_exits_1() {
     // `| head -c 10`: the reader goes away after 10 bytes; the rest cannot be delivered.
-    let server = Proc::python(
-        "import socket,sys\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen()\n\
-         print('PORT',s.getsockname()[1],file=sys.stderr,flush=True)\n\
-         c,_=s.accept()\ntry:\n  c.sendall(b'y'*20000000)\nexcept OSError: pass\nc.close()",
-        &[],
-    );
-    let port = server
-        .expect_stderr_line("PORT")
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let (_server, target) =
+        python_server("try:\n  c.sendall(b'y'*20000000)\nexcept OSError: pass\nc.close()");
     let out = bash(
         &format!(
-            "set -o pipefail; $SOCKIT tcp connect 127.0.0.1:{port} < /dev/null 2>err | head -c 10 >/dev/null; \
+            "set -o pipefail; $SOCKIT tcp connect {target} < /dev/null 2>err | head -c 10 >/dev/null; \
              echo \"exit ${{PIPESTATUS[0]}}\"; cat err"
         ),
         TIMEOUT,
@@ -230,22 +227,15 @@ fn quit_after_stdin_eof_ends_a_session_the_peer_keeps_open() {
 }
 
 const PY_READ_ONCE: &str =
-    "import socket,sys\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen()\n\
-print('PORT',s.getsockname()[1],file=sys.stderr,flush=True)\n\
-c,_=s.accept();print('GOT',c.recv(100),file=sys.stderr,flush=True);c.close()\n\
-import time;time.sleep(5)";
+    "print('GOT',c.recv(100),file=sys.stderr,flush=True);c.close()\ntime.sleep(5)";
 
-#[test]
-fn connect_says_what_was_not_sent_when_the_server_closes_early() {
-    // Before: later stdin lines were silently never sent, exit 0.
-    let server = Proc::python(PY_READ_ONCE, &[]);
-    let port = server
-        .expect_stderr_line("PORT")
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .to_string();
-    let mut client = Proc::sockit(&["tcp", "connect", &format!("127.0.0.1:{port}")]);
+/// Starts a server that reads once and closes, runs `tcp connect EXTRA` against it, sends
+/// a first line, then 50 lines after the server has closed, and returns the client.
+fn client_of_a_server_that_reads_once(extra: &[&str]) -> (Proc, String) {
+    let (server, target) = python_server(PY_READ_ONCE);
+    let mut args = vec!["tcp", "connect", target.as_str()];
+    args.extend_from_slice(extra);
+    let mut client = Proc::sockit(&args);
     client.write("first\n");
     server.expect_stderr_line("GOT b'first\\n'");
     std::thread::sleep(Duration::from_millis(200));
@@ -254,37 +244,23 @@ fn connect_says_what_was_not_sent_when_the_server_closes_early() {
         std::thread::sleep(Duration::from_millis(5));
     }
     client.close_stdin();
+    (client, target)
+}
+
+#[test]
+fn connect_says_what_was_not_sent_when_the_server_closes_early() {
+    // Before: later stdin lines were silently never sent, exit 0.
+    let (mut client, target) = client_of_a_server_that_reads_once(&[]);
     assert_eq!(client.expect_exit(), 1, "{}", client.diag());
     let err = client.stderr.text();
     assert!(
-        err.contains(&format!("127.0.0.1:{port} closed the connection;"))
+        err.contains(&format!("{target} closed the connection;"))
             && err.contains("bytes of stdin not sent"),
         "{}",
         client.diag()
     );
-
     // --ignore-close: the early close was expected.
-    let server = Proc::python(PY_READ_ONCE, &[]);
-    let port = server
-        .expect_stderr_line("PORT")
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .to_string();
-    let mut client = Proc::sockit(&[
-        "tcp",
-        "connect",
-        &format!("127.0.0.1:{port}"),
-        "--ignore-close",
-    ]);
-    client.write("first\n");
-    server.expect_stderr_line("GOT");
-    std::thread::sleep(Duration::from_millis(200));
-    for _ in 0..50 {
-        client.write("ignored\n");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    client.close_stdin();
+    let (mut client, _) = client_of_a_server_that_reads_once(&["--ignore-close"]);
     assert_eq!(client.expect_exit(), 0, "{}", client.diag());
 }
 

@@ -1,7 +1,7 @@
 //! Runs `sockit completions` and `sockit manpage`: text generated from the clap
 //! definitions in `cli/`, so completions and man pages say exactly what `--help` says.
 
-use std::io::Write;
+use super::write_stdout;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -82,14 +82,4 @@ fn write_pages(cmd: &clap::Command, dir: &Path, written: &mut String) -> anyhow:
         write_pages(sub, dir, written)?;
     }
     Ok(())
-}
-
-/// Writes to stdout; a reader that went away (`| head`) is not an error.
-fn write_stdout(data: &[u8]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(data).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(err) => Err(err).context("write stdout"),
-    }
 }

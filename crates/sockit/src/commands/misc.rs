@@ -1,6 +1,6 @@
 //! Runs `sockit info` and `sockit demo`.
 
-use std::io::Write;
+use super::write_stdout;
 
 use crate::ui::event;
 use anyhow::Context as _;
@@ -61,15 +61,5 @@ pub fn demo(cmd: args::DemoCommand, verbose: u8) -> anyhow::Result<()> {
             })?;
             write_stdout(report.render().as_bytes())
         }
-    }
-}
-
-/// Writes to stdout; a reader that went away (`| head`) is not an error.
-fn write_stdout(data: &[u8]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(data).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(err) => Err(err).context("write stdout"),
     }
 }

@@ -9,3 +9,14 @@ pub mod misc;
 pub mod structs;
 pub mod tcp;
 pub mod udp;
+
+/// Writes a command's whole output to stdout. A failed write (a full disk, a reader that
+/// went away) is an error: the output did not arrive, so the command must not exit 0.
+pub(crate) fn write_stdout(data: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(data)
+        .and_then(|()| out.flush())
+        .context("write stdout")
+}

@@ -370,8 +370,12 @@ async fn connection(
             chat::chat_client(&ctx, stream, peer, joined).await
         }
     };
-    if let Err(err) = &result {
-        events.emit(Event::warn("peer-error", format!("{peer}: {err}")).with("peer", peer));
+    match &result {
+        // Stdout failing is the server's error, reported once when it stops.
+        Err(ConnError::Output(_)) | Ok(()) => {}
+        Err(err) => {
+            events.emit(Event::warn("peer-error", format!("{peer}: {err}")).with("peer", peer));
+        }
     }
     events.emit(Event::info("closed", format!("{peer} closed")).with("peer", peer));
     result
