@@ -71,21 +71,15 @@ fn decode(framing: &Framing, max: usize, pieces: &[&[u8]]) -> (Vec<Vec<u8>>, Opt
 /// Messages the framing can carry: no delimiter for line/null, exactly N bytes for fixed.
 fn fit(framing: &Framing, msgs: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     msgs.into_iter()
-        .filter_map(|mut m| match framing {
-            Framing::Line => {
+        .map(|mut m| {
+            match framing {
                 // A trailing \r is line framing's CRLF tolerance: it does not survive.
-                m.retain(|&b| b != b'\n' && b != b'\r');
-                Some(m)
+                Framing::Line => m.retain(|&b| b != b'\n' && b != b'\r'),
+                Framing::Null => m.retain(|&b| b != 0),
+                Framing::Fixed(n) => m.resize(*n, b'.'),
+                _ => {}
             }
-            Framing::Null => {
-                m.retain(|&b| b != 0);
-                Some(m)
-            }
-            Framing::Fixed(n) => {
-                m.resize(*n, b'.');
-                Some(m)
-            }
-            _ => Some(m),
+            m
         })
         .collect()
 }

@@ -312,6 +312,11 @@ impl LineSplitter {
 
     fn too_long(&mut self) -> FrameError {
         self.skipped += 1;
+        tracing::debug!(
+            "line over {} bytes: skipping it to its newline ({} skipped so far)",
+            self.max,
+            self.skipped
+        );
         FrameError::LineTooLong {
             max: self.max,
             framing: self.framing.clone(),
@@ -384,7 +389,7 @@ mod tests {
         // The repro in miniature: "before", a line of 20 'a's cut into 150-ish
         // chunks, "after"; the limit is 8.
         let mut chunks: Vec<&[u8]> = vec![b"before\n"];
-        chunks.extend(std::iter::repeat(&b"aa"[..]).take(10));
+        chunks.extend([&b"aa"[..]; 10]);
         chunks.push(b"\nafter\n");
         assert_eq!(
             pieces(&chunks, 8),

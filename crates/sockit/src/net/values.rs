@@ -85,7 +85,7 @@ pub fn parse_size_at_most(text: &str, max: usize) -> Result<usize, String> {
 /// `65536` as `64 KiB`, `1073741824` as `1 GiB`; other values as bytes.
 pub fn human_size(bytes: usize) -> String {
     for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+        if bytes >= 1 << shift && bytes & ((1 << shift) - 1) == 0 {
             return format!("{} {unit}", bytes >> shift);
         }
     }
