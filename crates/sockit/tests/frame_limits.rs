@@ -183,3 +183,30 @@ fn an_overlong_stdin_line_is_reported_once_and_never_sent_in_part() {
     assert_eq!(reports.len(), 1, "one report per line:\n{stderr}");
     assert!(reports[0].contains("1024"), "{}", reports[0]);
 }
+
+#[test]
+fn an_unpack_record_over_max_frame_never_aborts_the_server() {
+    // `--unpack 100000000000s` used to abort at the first byte (a 100 GB reserve). The
+    // record must either be refused when the options are parsed (exit 2, naming --unpack)
+    // or refused at the first byte of each connection, the server staying up.
+    let mut server = sockit_limited(&["tcp", "listen", "127.0.0.1:0", "--unpack", "100000000000s"]);
+    if server
+        .stderr
+        .wait_until(TIMEOUT, |d| String::from_utf8_lossy(d).contains("sockit: "))
+        && server.stderr.text().contains("--unpack")
+    {
+        assert_eq!(server.expect_exit(), 2, "{}", server.diag());
+        assert!(
+            server.stderr.text().contains("100000000000"),
+            "{}",
+            server.diag()
+        );
+        return;
+    }
+    let addr = server.listening_addr("tcp");
+    let client = TcpPeer::connect(addr, &[]);
+    client.send_hex(&hex(b"x"));
+    server.expect_stderr_line("exceeds the maximum of 16777216 bytes");
+    assert!(server.is_running(), "{}", server.diag());
+    assert_no_panic(&server.stderr.text());
+}

@@ -132,11 +132,11 @@ struct FrameFlags {
     frame: Framing,
 
     /// Largest message accepted or sent, in bytes (suffixes K, M, G; at most 1G). Default:
-    /// 1M for line and null (and --chat), whose messages are buffered until a delimiter
+    /// 1M for line and null, whose messages are buffered until a delimiter
     /// that may never come; 16M for the other framings.
     ///
     /// A longer received frame ends that connection with an error instead of being
-    /// buffered; a longer stdin line is reported once and skipped whole.
+    /// buffered; a longer stdin line is reported once and never sent in part.
     #[arg(long, value_name = "BYTES", allow_hyphen_values = true, value_parser = parse_max_frame)]
     max_frame: Option<usize>,
 }
