@@ -80,17 +80,27 @@ fn exit_code_for(err: &anyhow::Error) -> i32 {
 }
 
 /// Joins an error and its causes into a single line: `outer: inner: root`.
+///
+/// Library errors often name their cause in their own message already ("connection
+/// reset by peer") and also expose it as their `source()`, an `io::Error` whose Display
+/// is the OS text, capitalised, with its number ("Connection reset by peer (os error
+/// 104)"). So system errors are rendered the short way (`describe`), and a cause whose
+/// text the line already holds, in any case, is not repeated.
 fn one_line(err: &anyhow::Error) -> String {
     let mut line = String::new();
-    for (i, cause) in err.chain().enumerate() {
-        let text = cause.to_string();
-        if i > 0 {
-            if line.contains(&text) {
-                continue;
-            }
+    for cause in err.chain() {
+        let text = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => sockit::net::error::describe(io),
+            None => cause.to_string(),
+        };
+        let text = text.trim();
+        if text.is_empty() || line.to_lowercase().contains(&text.to_lowercase()) {
+            continue;
+        }
+        if !line.is_empty() {
             line.push_str(": ");
         }
-        line.push_str(text.trim());
+        line.push_str(text);
     }
     line.replace('\n', " ")
 }

@@ -170,3 +170,153 @@ fn unknown_subcommand_and_option_exit_2_without_panic() {
         assert_no_panic(&out.stderr);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Absurd sizes and durations (issue 9, items 1, 2 and 14): refused while parsing, with
+// the flag, the value and the limit in one line, instead of an aborted allocation, an
+// overflowing timer or a network error later.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn udp_buffers_beyond_a_datagram_are_refused() {
+    expect_usage_error(
+        &["udp", "listen", "--buffer", "64G", "127.0.0.1:0"],
+        "invalid value '64G' for '--buffer <BYTES>': more than the maximum of 65536 bytes",
+    );
+    expect_usage_error(
+        &[
+            "udp",
+            "send",
+            "--wait-reply",
+            "--buffer",
+            "999999999G",
+            "127.0.0.1:9",
+            "m",
+        ],
+        "'999999999G' for '--buffer <BYTES>'",
+    );
+    expect_usage_error(
+        &["udp", "listen", "--buffer", "65537", "127.0.0.1:0"],
+        "65536",
+    );
+}
+
+#[test]
+fn datagram_records_must_fit_a_datagram() {
+    expect_usage_error(
+        &["udp", "listen", "--unpack", "100000s", "127.0.0.1:0"],
+        "cannot fit in one UDP datagram",
+    );
+    expect_usage_error(
+        &["udp", "send", "--pack", "100000000000s", "127.0.0.1:9"],
+        "100000000000s",
+    );
+}
+
+#[test]
+fn fixed_records_above_max_frame_are_refused() {
+    for size in ["100000000000", "18446744073709551615"] {
+        let value = format!("fixed:{size}");
+        for cmd in [
+            ["tcp", "listen", "127.0.0.1:0"],
+            ["tcp", "connect", "127.0.0.1:9"],
+        ] {
+            let mut args = cmd.to_vec();
+            args.extend(["--frame", &value]);
+            expect_usage_error(
+                &args,
+                &format!(
+                    "invalid value '{value}' for '--frame <FRAMING>': a record of {size} bytes is \
+                     larger than --max-frame (16777216 bytes"
+                ),
+            );
+        }
+    }
+    expect_usage_error(
+        &["tcp", "listen", "127.0.0.1:0", "--frame", "fixed:2M"],
+        "fixed:2M",
+    );
+    expect_usage_error(
+        &[
+            "tcp",
+            "listen",
+            "127.0.0.1:0",
+            "--frame",
+            "fixed:2000000",
+            "--max-frame",
+            "1M",
+        ],
+        "larger than --max-frame (1048576 bytes",
+    );
+}
+
+#[test]
+fn max_frame_itself_is_bounded() {
+    expect_usage_error(
+        &["tcp", "listen", "--max-frame", "2G", "127.0.0.1:0"],
+        "invalid value '2G' for '--max-frame <BYTES>': more than the maximum of 1073741824 bytes",
+    );
+    expect_usage_error(
+        &["tcp", "listen", "--max-frame", "-1", "127.0.0.1:0"],
+        "must not be negative",
+    );
+}
+
+#[test]
+fn struct_headers_cannot_size_a_buffer() {
+    expect_usage_error(
+        &[
+            "tcp",
+            "listen",
+            "--frame",
+            "struct:1000000000xI",
+            "127.0.0.1:0",
+        ],
+        "too long",
+    );
+}
+
+#[test]
+fn durations_are_bounded_and_above_the_timer_resolution() {
+    for (value, says) in [
+        ("1e-9", "below 1 ms"),
+        ("0", "must be more than 0"),
+        ("-1", "must not be negative"),
+        ("nan", "not a"),
+        ("inf", "not a duration"),
+        ("18446744073709551615", "more than one year"),
+        ("366d", "more than one year"),
+    ] {
+        expect_usage_error(
+            &["udp", "send", "--timeout", value, "127.0.0.1:9", "m"],
+            &format!("invalid value '{value}' for '--timeout <SECS>': {says}"),
+        );
+        expect_usage_error(
+            &["tcp", "connect", "--timeout", value, "127.0.0.1:9"],
+            &format!("invalid value '{value}' for '--timeout <SECS>': {says}"),
+        );
+    }
+}
+
+#[test]
+fn keepalive_below_a_second_is_a_usage_error() {
+    for value in ["1e-9", "0.5", "0", "32768"] {
+        let flag = format!("--keepalive={value}");
+        expect_usage_error(&["tcp", "connect", &flag, "127.0.0.1:9"], "TCP_KEEPIDLE");
+        expect_usage_error(&["tcp", "listen", &flag, "127.0.0.1:0"], "TCP_KEEPIDLE");
+    }
+}
+
+#[test]
+fn negative_numbers_get_a_range_message() {
+    expect_usage_error(
+        &["demo", "sticky", "--count", "-1"],
+        "invalid value '-1' for '--count <COUNT>': -1 is not in 1..=10000",
+    );
+    expect_usage_error(&["demo", "sticky", "-n", "-1"], "1..=10000");
+    expect_usage_error(&["udp", "listen", "-1"], "invalid port '-1': out of range");
+    expect_usage_error(
+        &["udp", "send", "127.0.0.1:9", "m", "--buffer", "-1"],
+        "must not be negative",
+    );
+}

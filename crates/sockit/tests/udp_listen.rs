@@ -177,3 +177,36 @@ fn empty_datagram_does_not_stop_the_listener() {
     server.expect_stdout("after empty");
     assert!(server.is_running());
 }
+
+#[test]
+fn vv_shows_debug_events_that_v_does_not() {
+    // -v: the socket line; -vv adds what the kernel made of the options and each
+    // recvmmsg batch (issue 9, item 14: -vv used to print nothing more than -v).
+    let mut runs = Vec::new();
+    for flag in ["-v", "-vv"] {
+        let (server, addr) = udp_listen(&[flag, "--rcvbuf", "64K"]);
+        let sender = UdpPeer::bind("127.0.0.1", &[]);
+        sender.send_to(addr, b"hello");
+        server.expect_stdout("hello");
+        std::thread::sleep(Duration::from_millis(200));
+        runs.push(server.stderr.text());
+    }
+    let (v, vv) = (&runs[0], &runs[1]);
+    assert!(v.contains("socket "), "{v}");
+    for debug in [
+        "SO_RCVBUF: asked 65536, kernel reports",
+        "recvmmsg: 1 datagrams",
+    ] {
+        assert!(vv.contains(debug), "-vv should show {debug:?}:\n{vv}");
+        assert!(!v.contains(debug), "-v should not show {debug:?}:\n{v}");
+    }
+}
+
+#[test]
+fn the_ready_line_names_the_address_bound() {
+    // Loopback only here (tests never bind 0.0.0.0); the wildcard wording
+    // "(all interfaces)" is checked where the address is resolved (net::addr unit tests).
+    let (server, addr) = udp_listen(&[]);
+    let line = server.expect_stderr_line("listening on udp");
+    assert_eq!(line, format!("sockit: listening on udp {addr}"));
+}

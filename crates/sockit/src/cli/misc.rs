@@ -34,7 +34,7 @@ come out whole and separate. A summary line closes each half."
 /// Options of `sockit demo sticky`.
 #[derive(Debug, Args)]
 pub struct StickyArgs {
-    /// How many messages to send.
-    #[arg(long, short = 'n', default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    /// How many messages to send (1 to 10000).
+    #[arg(long, short = 'n', default_value_t = 20, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub count: u32,
 }

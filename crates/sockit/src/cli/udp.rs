@@ -4,27 +4,48 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use sockit::net::addr::{parse_host_port, parse_listen_addr, HostPort};
-use sockit::net::values::{parse_secs, parse_size};
+use sockit::udp::{MAX_BUFFER, MAX_DATAGRAM_V6};
 
-use super::common::{BindArgs, SocketArgs};
+use super::common::{parse_duration, size_at_most, BindArgs, SocketArgs};
 use super::structs::parse_record_format;
+
+/// `--pack`/`--unpack` for UDP: a record is one datagram, so it must fit in one
+/// (65527 bytes over IPv6, 65507 over IPv4; the send checks the family's limit).
+fn parse_datagram_record(text: &str) -> Result<pystruct::Struct, String> {
+    let st = parse_record_format(text)?;
+    if st.size() > MAX_DATAGRAM_V6 {
+        return Err(format!(
+            "a record of {} bytes cannot fit in one UDP datagram (at most {MAX_DATAGRAM_V6} bytes)",
+            st.size()
+        ));
+    }
+    Ok(st)
+}
 
 /// UDP subcommands.
 #[derive(Debug, Subcommand)]
 pub enum UdpCommand {
     /// Receive datagrams and print each with its sender, or echo them.
     #[command(
+        allow_negative_numbers = true,
         long_about = "Bind a UDP socket and print every datagram with its sender (recvfrom), one line \
-each: '[127.0.0.1:40000] hello'. --raw prints only the payload bytes; --echo sends each \
+each: '[127.0.0.1:40000] hello'. In these lines a datagram stays on one line whatever it \
+holds: newlines, other control bytes, backslashes and invalid UTF-8 are shown escaped \
+(\\n, \\r, \\t, \\\\, \\xNN; one trailing newline just ends the line), so a sender cannot \
+forge a second '[sender]' line or send escape sequences to your terminal; valid UTF-8 \
+text is shown as is. --raw prints only the payload bytes, byte-exact; --echo sends each \
 datagram back to its sender (sendto) instead.\n\n\
 A datagram longer than --buffer is detected (MSG_TRUNC) and reported on stderr with its \
 real size, never silently cut. The socket asks for a 4 MiB receive buffer (SO_RCVBUF, \
 capped by net.core.rmem_max; --rcvbuf overrides) so bursts are not dropped while the \
 listener is busy printing. Broadcasts are received when bound to 0.0.0.0:PORT or to the \
-broadcast address itself (e.g. 127.255.255.255:PORT). A bare PORT binds 0.0.0.0. Prints \
-'sockit: listening on udp ADDR:PORT' on stderr when ready.",
+broadcast address itself (e.g. 127.255.255.255:PORT).\n\n\
+A bare PORT (or :PORT) listens on every IPv4 interface (0.0.0.0), like nc -l -u; the \
+ready line says so: 'sockit: listening on udp 0.0.0.0:9999 (all interfaces)'. Use \
+127.0.0.1:PORT for this host only. Prints 'sockit: listening on udp ADDR:PORT' on stderr \
+when ready.",
         after_help = "Examples:\n  \
-sockit udp listen 9999                      print datagrams with their senders\n  \
+sockit udp listen 9999                      print datagrams with their senders (all interfaces)\n  \
 sockit udp listen 127.0.0.1:9999 --echo     echo server\n  \
 sockit udp listen 9999 --buffer 1024        report datagrams longer than 1 KiB\n  \
 sockit udp listen 9999 --unpack i5sf        print each datagram as (1, b'zhang', 1.75)"
@@ -33,6 +54,7 @@ sockit udp listen 9999 --unpack i5sf        print each datagram as (1, b'zhang',
 
     /// Send a datagram (or one per stdin line), optionally waiting for the reply.
     #[command(
+        allow_negative_numbers = true,
         long_about = "Send MESSAGE as one datagram to HOST:PORT, or, without MESSAGE, each stdin line \
 (without its newline) as one datagram. --wait-reply waits for an answer after each datagram \
 and prints it; no answer within --timeout is an error (exit 1). After a broadcast, \
@@ -55,7 +77,7 @@ echo \"1 b'zhang' 1.75\" | sockit udp send 127.0.0.1:9999 --pack i5sf"
 /// Options of `sockit udp listen`.
 #[derive(Debug, Args)]
 pub struct UdpListenArgs {
-    /// Where to listen: PORT (all IPv4 interfaces), ADDR:PORT, or [V6]:PORT.
+    /// Where to listen: PORT (every IPv4 interface, 0.0.0.0), ADDR:PORT, or [V6]:PORT.
     #[arg(value_name = "[ADDR:]PORT", value_parser = parse_listen_addr)]
     pub addr: HostPort,
 
@@ -63,7 +85,8 @@ pub struct UdpListenArgs {
     #[arg(long)]
     pub echo: bool,
 
-    /// Print only the payload bytes: no sender prefix, no added newline.
+    /// Print only the payload bytes, byte-exact: no sender prefix, no escaping, no added
+    /// newline.
     #[arg(long)]
     pub raw: bool,
 
@@ -72,11 +95,12 @@ pub struct UdpListenArgs {
     ///
     /// Each datagram must be exactly one record, calcsize(FMT) bytes; others are reported
     /// on stderr with both sizes and skipped. With --echo datagrams are echoed, not printed.
-    #[arg(long, value_name = "FMT", value_parser = parse_record_format)]
+    #[arg(long, value_name = "FMT", value_parser = parse_datagram_record)]
     pub unpack: Option<pystruct::Struct>,
 
-    /// Receive buffer in bytes: longer datagrams are truncated and reported.
-    #[arg(long, value_name = "BYTES", default_value = "65536", allow_hyphen_values = true, value_parser = parse_size)]
+    /// Receive buffer in bytes (1 to 64K): longer datagrams are truncated and reported.
+    /// The default, 64K, holds any datagram.
+    #[arg(long, value_name = "BYTES", default_value = "65536", allow_hyphen_values = true, value_parser = size_at_most(MAX_BUFFER))]
     pub buffer: usize,
 
     /// Set SO_REUSEPORT: several listeners may share the port.
@@ -104,7 +128,7 @@ pub struct UdpSendArgs {
     /// A line holds the values as Python literals separated by whitespace: 1 b'zhang'
     /// 1.75 for 'i5sf'. Blank lines are skipped. A line that cannot be packed stops the
     /// sender with its line number and exit code 2; the records before it have been sent.
-    #[arg(long, value_name = "FMT", value_parser = parse_record_format)]
+    #[arg(long, value_name = "FMT", value_parser = parse_datagram_record)]
     pub pack: Option<pystruct::Struct>,
 
     /// Set SO_BROADCAST, allowing a broadcast destination such as 127.255.255.255.
@@ -116,12 +140,13 @@ pub struct UdpSendArgs {
     #[arg(long)]
     pub wait_reply: bool,
 
-    /// How long --wait-reply waits, in seconds (fractions allowed).
-    #[arg(long, short = 'w', value_name = "SECS", default_value = "5", allow_hyphen_values = true, value_parser = parse_secs)]
+    /// How long --wait-reply waits (and a host name may take to resolve), in seconds:
+    /// fractions and units allowed (0.5, 500ms, 2m), 1 ms to one year.
+    #[arg(long, short = 'w', value_name = "SECS", default_value = "5", allow_hyphen_values = true, value_parser = parse_duration)]
     pub timeout: Duration,
 
-    /// Receive buffer for replies, in bytes.
-    #[arg(long, value_name = "BYTES", default_value = "65536", allow_hyphen_values = true, value_parser = parse_size)]
+    /// Receive buffer for replies, in bytes (1 to 64K; the default holds any datagram).
+    #[arg(long, value_name = "BYTES", default_value = "65536", allow_hyphen_values = true, value_parser = size_at_most(MAX_BUFFER))]
     pub buffer: usize,
 
     #[command(flatten)]

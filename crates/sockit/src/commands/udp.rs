@@ -2,7 +2,7 @@
 
 use crate::ui::event;
 use anyhow::Context as _;
-use sockit::net::addr::prefer_ipv4;
+use sockit::net::addr::{listen_display, prefer_ipv4};
 use sockit::net::error::describe;
 use sockit::net::socket::{udp_listener, udp_sender};
 use sockit::net::SocketInfo;
@@ -48,7 +48,8 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
         if verbose > 0 {
             event(format!("socket {}", SocketInfo::of(&socket)));
         }
-        event(format!("listening on udp {local}"));
+        // A bare PORT listens on every interface: the ready line says so in words.
+        event(format!("listening on udp {}", listen_display(local)));
         let output = Output::direct();
         listen(socket, &config, &output, crate::ui::signal::shutdown())
             .await

@@ -1,11 +1,11 @@
 //! [`FrameCodec`]: one codec type for every [`Framing`], so connections can be written
 //! once and framed any way.
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder, Encoder};
-use tokio_util::codec::{LengthDelimitedCodec, LengthDelimitedCodecError};
 
 use super::fixed::FixedCodec;
+use super::length::LengthCodec;
 use super::struct_header::StructHeaderCodec;
 use super::varint::VarintCodec;
 use super::{FrameError, Framing};
@@ -29,21 +29,20 @@ enum Inner {
         codec: AnyDelimiterCodec,
         delimiter: u8,
     },
-    Length {
-        codec: LengthDelimitedCodec,
-        width: usize,
-        /// The prefix has been consumed and the body is awaited (the tokio-util codec
-        /// keeps this state private; we need it to tell a clean close from one mid-frame).
-        in_frame: bool,
-    },
+    Length(LengthCodec),
     Varint(VarintCodec),
     Struct(StructHeaderCodec),
     Fixed(FixedCodec),
+    /// `fixed:N` with N above the maximum frame: refused at the first byte (a record is
+    /// held whole before it is handed out, so it must fit the limit like any frame).
+    FixedTooLong(usize),
 }
 
 impl FrameCodec {
     /// A codec for `framing` refusing frames over `max_frame` bytes (`--max-frame`).
-    /// `len16` frames are further limited to 65535 bytes by their 2-byte prefix.
+    /// `len16` frames are further limited to 65535 bytes by their 2-byte prefix; a
+    /// `fixed:N` framing with N over `max_frame` refuses every record (check sizes when
+    /// parsing options so this never happens to a user).
     pub fn new(framing: &Framing, max_frame: usize) -> FrameCodec {
         let max_frame = max_frame.max(1);
         let (max, inner) = match framing {
@@ -59,31 +58,15 @@ impl FrameCodec {
             }
             Framing::Len16 | Framing::Len32 => {
                 let width = if *framing == Framing::Len16 { 2 } else { 4 };
-                let max = if width == 2 {
-                    max_frame.min(u16::MAX as usize)
-                } else {
-                    max_frame.min(u32::MAX as usize)
-                };
-                let codec = LengthDelimitedCodec::builder()
-                    .length_field_length(width)
-                    .big_endian()
-                    .max_frame_length(max)
-                    .new_codec();
-                (
-                    max,
-                    Inner::Length {
-                        codec,
-                        width,
-                        in_frame: false,
-                    },
-                )
+                let codec = LengthCodec::new(width, max_frame);
+                (codec.max_frame(), Inner::Length(codec))
             }
             Framing::Varint => (max_frame, Inner::Varint(VarintCodec::new(max_frame))),
             Framing::Struct(header) => {
                 let codec = StructHeaderCodec::new(header.clone(), max_frame);
                 (codec.max_frame(), Inner::Struct(codec))
             }
-            // A record is as long as its format says, whatever --max-frame is.
+            Framing::Fixed(size) if *size > max_frame => (max_frame, Inner::FixedTooLong(*size)),
             Framing::Fixed(size) => (*size, Inner::Fixed(FixedCodec::new(*size))),
         };
         FrameCodec {
@@ -134,34 +117,20 @@ impl Decoder for FrameCodec {
                 }
                 Err(AnyDelimiterCodecError::Io(err)) => Err(FrameError::Io(err)),
             },
-            Inner::Length {
-                codec,
-                width,
-                in_frame,
-            } => {
-                let before = src.len();
-                match codec.decode(src) {
-                    Ok(Some(frame)) => {
-                        *in_frame = false;
-                        Ok(Some(frame.freeze()))
-                    }
-                    Ok(None) => {
-                        if before - src.len() == *width {
-                            *in_frame = true;
-                        }
-                        Ok(None)
-                    }
-                    Err(err) if is_length_error(&err) && src.len() >= *width => {
-                        // The codec refuses before consuming the prefix: read it for the message.
-                        let len = (&src[..*width]).get_uint(*width);
-                        Err(FrameError::TooLong { len, max: self.max })
-                    }
-                    Err(err) => Err(FrameError::Io(err)),
-                }
-            }
+            Inner::Length(codec) => codec.decode(src),
             Inner::Varint(codec) => codec.decode(src),
             Inner::Struct(codec) => codec.decode(src),
             Inner::Fixed(codec) => codec.decode(src),
+            Inner::FixedTooLong(size) => {
+                if src.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(FrameError::TooLong {
+                        len: *size as u64,
+                        max: self.max,
+                    })
+                }
+            }
         }
     }
 
@@ -184,13 +153,8 @@ impl Decoder for FrameCodec {
                     })
                 }
             },
-            Inner::Length { in_frame, .. } => {
-                if src.is_empty() && !*in_frame {
-                    Ok(None)
-                } else {
-                    Err(FrameError::Truncated(src.len()))
-                }
-            }
+            Inner::Length(codec) => codec.decode_eof(src),
+            Inner::FixedTooLong(_) => Ok(None),
             Inner::Varint(codec) => {
                 if src.is_empty() && !codec.in_frame() {
                     Ok(None)
@@ -233,18 +197,11 @@ impl Encoder<&[u8]> for FrameCodec {
                 dst.put_u8(*delimiter);
                 Ok(())
             }
-            Inner::Length { width, .. } => {
-                if msg.len() > self.max {
-                    return Err(too_long());
-                }
-                dst.reserve(msg.len() + *width);
-                dst.put_uint(msg.len() as u64, *width);
-                dst.put_slice(msg);
-                Ok(())
-            }
+            Inner::Length(codec) => codec.encode(msg, dst),
             Inner::Varint(codec) => codec.encode(msg, dst),
             Inner::Struct(codec) => codec.encode(msg, dst),
             Inner::Fixed(codec) => codec.encode(msg, dst),
+            Inner::FixedTooLong(_) => Err(too_long()),
         }
     }
 }
@@ -260,11 +217,6 @@ fn strip_cr(frame: Bytes, delimiter: u8) -> Bytes {
     } else {
         frame
     }
-}
-
-fn is_length_error(err: &std::io::Error) -> bool {
-    err.get_ref()
-        .is_some_and(|inner| inner.is::<LengthDelimitedCodecError>())
 }
 
 #[cfg(test)]
@@ -435,6 +387,42 @@ mod tests {
                 matches!(codec.decode_eof(&mut buf), Err(FrameError::Truncated(0))),
                 "{framing}"
             );
+        }
+    }
+
+    #[test]
+    fn announced_lengths_below_max_reserve_nothing() {
+        // A peer promising a big frame and sending 10 bytes costs 10 bytes, not the frame.
+        for (framing, header) in [
+            (Framing::Len32, &b"\x00\xf0\x00\x00"[..]),
+            (Framing::Varint, &b"\x80\x80\xc0\x07"[..]),
+            ("struct:!Q".parse().unwrap(), &b"\0\0\0\0\0\xf0\0\0"[..]),
+        ] {
+            let mut codec = FrameCodec::new(&framing, 16 << 20);
+            let mut buf = BytesMut::from(header);
+            buf.extend_from_slice(b"0123456789");
+            assert!(codec.decode(&mut buf).unwrap().is_none(), "{framing}");
+            assert!(buf.capacity() < 4096, "{framing}: {}", buf.capacity());
+        }
+        let mut codec = FrameCodec::new(&Framing::Fixed(10 << 20), 16 << 20);
+        let mut buf = BytesMut::from(&b"abc"[..]);
+        assert!(codec.decode(&mut buf).unwrap().is_none());
+        assert!(buf.capacity() < 4096, "fixed: {}", buf.capacity());
+    }
+
+    #[test]
+    fn fixed_records_over_max_are_refused_not_buffered() {
+        for size in [100_000_000_000usize, usize::MAX] {
+            let mut codec = FrameCodec::new(&Framing::Fixed(size), 16 << 20);
+            assert_eq!(codec.max_frame(), 16 << 20);
+            let mut buf = BytesMut::new();
+            assert!(codec.decode(&mut buf).unwrap().is_none());
+            buf.extend_from_slice(b"x");
+            assert!(matches!(
+                codec.decode(&mut buf),
+                Err(FrameError::TooLong { max, .. }) if max == 16 << 20
+            ));
+            assert!(codec.encode(&b"x"[..], &mut buf).is_err());
         }
     }
 

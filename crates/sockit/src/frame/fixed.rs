@@ -31,8 +31,8 @@ impl Decoder for FixedCodec {
     type Error = FrameError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        // No reserve for the rest of the record: the buffer grows with what arrives.
         if src.len() < self.size {
-            src.reserve(self.size - src.len());
             return Ok(None);
         }
         Ok(Some(src.split_to(self.size).freeze()))

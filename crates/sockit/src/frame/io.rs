@@ -249,13 +249,31 @@ async fn ready_now<F: std::future::Future>(fut: F) -> Option<F::Output> {
 /// message to send with a framing.
 ///
 /// Complete lines are handed out straight from the input chunk; only an unfinished last
-/// line is copied and kept for the next chunk. A line longer than `max` is an error, so
-/// input without newlines cannot grow the buffer without bound.
+/// line is copied and kept for the next chunk, up to `max` bytes. A line longer than
+/// `max` is **skipped whole**: it is reported once ([`Piece::TooLong`], as soon as it
+/// passes the limit), none of its bytes are ever handed out as a line, its buffered part
+/// is freed, and splitting resumes after its `\n`. So input without newlines cannot grow
+/// the buffer without bound, and a receiver never gets a fragment that looks like a whole
+/// message. Where the input was cut into chunks never changes what comes out.
 #[derive(Debug)]
 pub struct LineSplitter {
     pending: BytesMut,
     max: usize,
     framing: Framing,
+    /// Inside an over-long line: drop everything up to the next `\n`.
+    skipping: bool,
+    /// Over-long lines met so far.
+    skipped: u64,
+}
+
+/// What [`LineSplitter::feed`] finds in its input, in input order.
+#[derive(Debug)]
+pub enum Piece<'a> {
+    /// A whole line, without its `\n`, at most the limit long.
+    Line(&'a [u8]),
+    /// A line passed the limit ([`FrameError::LineTooLong`]): it is skipped up to and
+    /// including its `\n`. Reported once per line, however many chunks it spans.
+    TooLong(FrameError),
 }
 
 impl LineSplitter {
@@ -266,34 +284,91 @@ impl LineSplitter {
             pending: BytesMut::new(),
             max,
             framing,
+            skipping: false,
+            skipped: 0,
         }
     }
 
-    /// Feeds a chunk and calls `on_line` for every line it completes.
+    /// Feeds a chunk and calls `on` for every line it completes and every over-long line
+    /// it starts skipping, in order. An error from `on` stops at once (the rest of the
+    /// chunk is not looked at).
+    pub fn feed<E>(
+        &mut self,
+        chunk: &[u8],
+        mut on: impl FnMut(Piece<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut rest = chunk;
+        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
+            let (line, tail) = (&rest[..at], &rest[at + 1..]);
+            rest = tail;
+            if self.skipping {
+                // The newline ending a line already reported: resume after it.
+                self.skipping = false;
+            } else if self.pending.is_empty() {
+                if line.len() > self.max {
+                    on(Piece::TooLong(self.too_long()))?;
+                } else {
+                    on(Piece::Line(line))?;
+                }
+            } else if self.pending.len() + line.len() > self.max {
+                self.pending.clear();
+                on(Piece::TooLong(self.too_long()))?;
+            } else {
+                self.pending.extend_from_slice(line);
+                let whole = self.pending.split();
+                on(Piece::Line(&whole))?;
+            }
+        }
+        if !rest.is_empty() && !self.skipping {
+            if self.pending.len() + rest.len() > self.max {
+                // Free what was kept of it: none of this line will ever be sent.
+                self.pending = BytesMut::new();
+                self.skipping = true;
+                on(Piece::TooLong(self.too_long()))?;
+            } else {
+                self.pending.extend_from_slice(rest);
+            }
+        }
+        Ok(())
+    }
+
+    /// At the end of input: a last line without a newline is still a line (unless it was
+    /// over-long, which has been reported already).
+    pub fn feed_end<E>(&mut self, mut on: impl FnMut(Piece<'_>) -> Result<(), E>) -> Result<(), E> {
+        self.skipping = false;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let whole = self.pending.split();
+        on(Piece::Line(&whole))
+    }
+
+    /// How many over-long lines have been skipped so far.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// [`LineSplitter::feed`] for callers that only want lines: `on_line` gets every
+    /// line of the chunk, including those after an over-long one, and the first over-long
+    /// line of the chunk is returned as the error afterwards (once per line, never once
+    /// per chunk).
     pub fn push<E: From<FrameError>>(
         &mut self,
         chunk: &[u8],
         mut on_line: impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut rest = chunk;
-        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
-            let (line, tail) = (&rest[..at], &rest[at + 1..]);
-            if self.pending.is_empty() {
-                self.check(line.len())?;
-                on_line(line)?;
-            } else {
-                self.check(self.pending.len() + line.len())?;
-                self.pending.extend_from_slice(line);
-                let whole = self.pending.split();
-                on_line(&whole)?;
+        let mut first = None;
+        self.feed(chunk, |piece| match piece {
+            Piece::Line(line) => on_line(line),
+            Piece::TooLong(err) => {
+                first.get_or_insert(err);
+                Ok(())
             }
-            rest = tail;
+        })?;
+        match first {
+            Some(err) => Err(err.into()),
+            None => Ok(()),
         }
-        if !rest.is_empty() {
-            self.check(self.pending.len() + rest.len())?;
-            self.pending.extend_from_slice(rest);
-        }
-        Ok(())
     }
 
     /// At the end of input: a last line without a newline is still a message.
@@ -301,22 +376,22 @@ impl LineSplitter {
         &mut self,
         mut on_line: impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let whole = self.pending.split();
-        on_line(&whole)
+        self.feed_end(|piece| match piece {
+            Piece::Line(line) => on_line(line),
+            Piece::TooLong(err) => Err(err.into()),
+        })
     }
 
-    fn check(&self, len: usize) -> Result<(), FrameError> {
-        if len > self.max {
-            Err(FrameError::MessageTooLong {
-                len,
-                max: self.max,
-                framing: self.framing.clone(),
-            })
-        } else {
-            Ok(())
+    fn too_long(&mut self) -> FrameError {
+        self.skipped += 1;
+        tracing::debug!(
+            "line over {} bytes: skipping it to its newline ({} skipped so far)",
+            self.max,
+            self.skipped
+        );
+        FrameError::LineTooLong {
+            max: self.max,
+            framing: self.framing.clone(),
         }
     }
 }
@@ -360,6 +435,70 @@ mod tests {
     fn overlong_line_is_an_error() {
         assert!(split(&[b"0123456789\n"], 5).is_err());
         assert!(split(&[b"012", b"345", b"678"], 5).is_err());
+    }
+
+    /// Feeds `chunks`, returning the lines and how many over-long lines were reported.
+    fn pieces(chunks: &[&[u8]], max: usize) -> (Vec<Vec<u8>>, usize) {
+        let mut splitter = LineSplitter::new(max, Framing::Len32);
+        let (mut lines, mut errors) = (Vec::new(), 0);
+        let mut on = |piece: Piece<'_>| {
+            match piece {
+                Piece::Line(l) => lines.push(l.to_vec()),
+                Piece::TooLong(_) => errors += 1,
+            }
+            Ok::<(), ()>(())
+        };
+        for chunk in chunks {
+            splitter.feed(chunk, &mut on).unwrap();
+        }
+        splitter.feed_end(&mut on).unwrap();
+        assert_eq!(splitter.skipped(), errors as u64);
+        (lines, errors)
+    }
+
+    #[test]
+    fn an_overlong_line_is_reported_once_and_never_sent_in_part() {
+        // The repro in miniature: "before", a line of 20 'a's cut into 150-ish
+        // chunks, "after"; the limit is 8.
+        let mut chunks: Vec<&[u8]> = vec![b"before\n"];
+        chunks.extend([&b"aa"[..]; 10]);
+        chunks.push(b"\nafter\n");
+        assert_eq!(
+            pieces(&chunks, 8),
+            (vec![b"before".to_vec(), b"after".to_vec()], 1)
+        );
+        // In one chunk, between two lines, and as the unterminated last line.
+        assert_eq!(
+            pieces(&[b"ok\n0123456789\nfine\n0123456789"], 8),
+            (vec![b"ok".to_vec(), b"fine".to_vec()], 2)
+        );
+    }
+
+    #[test]
+    fn push_reports_each_overlong_line_once_and_keeps_the_lines_after_it() {
+        let mut splitter = LineSplitter::new(4, Framing::Line);
+        let mut lines = Vec::new();
+        let mut errors = 0;
+        for chunk in [&b"a\n0123"[..], b"4567", b"89", b"\nb\n"] {
+            if splitter
+                .push::<FrameError>(chunk, |l| {
+                    lines.push(l.to_vec());
+                    Ok(())
+                })
+                .is_err()
+            {
+                errors += 1;
+            }
+        }
+        assert_eq!((lines, errors), (vec![b"a".to_vec(), b"b".to_vec()], 1));
+    }
+
+    #[test]
+    fn a_skipped_line_frees_its_buffer() {
+        let mut splitter = LineSplitter::new(1000, Framing::Line);
+        splitter.feed(&[b'x'; 900], |_| Ok::<(), ()>(())).unwrap();
+        splitter.feed(&[b'x'; 900], |_| Ok::<(), ()>(())).unwrap();
+        assert_eq!(splitter.pending.capacity(), 0);
     }
 
     #[tokio::test]

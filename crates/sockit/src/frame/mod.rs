@@ -20,7 +20,10 @@
 //! exactly N bytes, which is how `--unpack FMT` cuts a stream at `calcsize(FMT)`).
 //!
 //! Every decoder has a maximum frame length: a peer announcing a 4 GiB frame gets an
-//! error ([`FrameError::TooLong`]), not a 4 GiB allocation.
+//! error ([`FrameError::TooLong`]), not a 4 GiB allocation. Below that limit, buffers
+//! still grow only with the bytes that actually arrive, never with a length a peer (or a
+//! `fixed:N` flag) merely announces: a header saying "16 MiB follow" followed by silence
+//! costs the header, not 16 MiB.
 //!
 //! New framings (such as a `struct:FMT` header codec) are added as a [`Framing`] variant
 //! plus a branch in [`FrameCodec`]; the readers and writers around them do not change.
@@ -28,13 +31,15 @@
 mod codec;
 mod fixed;
 mod io;
+mod length;
 mod pool;
 mod struct_header;
 mod varint;
 
 pub use codec::FrameCodec;
 pub use fixed::FixedCodec;
-pub use io::{FrameReader, LineSplitter, READ_CHUNK};
+pub use io::{FrameReader, LineSplitter, Piece, READ_CHUNK};
+pub use length::LengthCodec;
 pub use pool::BufferPool;
 pub use struct_header::{StructHeader, StructHeaderCodec};
 pub use varint::{decode_varint, encode_varint, VarintCodec, MAX_VARINT_LEN};
@@ -42,8 +47,22 @@ pub use varint::{decode_varint, encode_varint, VarintCodec, MAX_VARINT_LEN};
 use std::fmt;
 use std::str::FromStr;
 
-/// The default `--max-frame`: 16 MiB.
+/// The default `--max-frame` of the binary framings (length prefixes, `struct:FMT`,
+/// `fixed:N`): 16 MiB.
 pub const DEFAULT_MAX_FRAME: usize = 16 << 20;
+
+/// The default `--max-frame` of the line framings (`line`, `null`): 1 MiB. A line is
+/// buffered until its delimiter arrives, so a peer that never sends one holds this much
+/// memory per connection; text lines are rarely longer than a few KiB.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
+/// The largest `--max-frame` accepted: 1 GiB. A frame is held in memory whole, once per
+/// connection that sends one; more than this is a typo or an attack on the host.
+pub const MAX_FRAME_LIMIT: usize = 1 << 30;
+
+/// The longest `struct:FMT` header accepted, pad bytes included. A length needs at most
+/// 8 bytes; the limit only stops `struct:1000000000xI` from sizing a buffer.
+pub const MAX_HEADER_SIZE: usize = 256;
 
 /// How messages are delimited on a stream.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -76,6 +95,22 @@ impl Framing {
     pub fn is_framed(&self) -> bool {
         !matches!(self, Framing::Raw)
     }
+
+    /// True for the delimiter framings (`line`, `null`), whose messages are text lines.
+    pub fn is_lines(&self) -> bool {
+        matches!(self, Framing::Line | Framing::Null)
+    }
+
+    /// The `--max-frame` used when none is given: [`DEFAULT_MAX_LINE`] (1 MiB) for the
+    /// line framings, whose frames are buffered until a delimiter that may never come,
+    /// [`DEFAULT_MAX_FRAME`] (16 MiB) for the others.
+    pub fn default_max_frame(&self) -> usize {
+        if self.is_lines() {
+            DEFAULT_MAX_LINE
+        } else {
+            DEFAULT_MAX_FRAME
+        }
+    }
 }
 
 impl fmt::Display for Framing {
@@ -102,8 +137,15 @@ impl FromStr for Framing {
             return StructHeader::new(format).map(Framing::Struct);
         }
         if let Some(size) = text.trim().strip_prefix("fixed:") {
+            // Sizes beyond usize (fixed:99999999999999999999) are still numbers: say they
+            // are too large rather than "not a number".
+            let digits = !size.is_empty() && size.bytes().all(|b| b.is_ascii_digit());
             return match size.parse::<usize>() {
                 Ok(n) if n > 0 => Ok(Framing::Fixed(n)),
+                Err(_) if digits => Err(format!(
+                    "fixed:{size}: a record of {size} bytes is larger than --max-frame allows \
+                     (at most {MAX_FRAME_LIMIT})"
+                )),
                 _ => Err(format!(
                     "fixed:{size}: the record size must be a whole number of bytes above 0"
                 )),
@@ -153,6 +195,15 @@ pub enum FrameError {
         /// The framing in use.
         framing: Framing,
     },
+    /// An input line (to be sent as one message) is longer than the limit. The line
+    /// splitter reports it once and skips the whole line, never sending a part of it.
+    #[error("line longer than {max} bytes, the {framing} limit (--max-frame)")]
+    LineTooLong {
+        /// The limit.
+        max: usize,
+        /// The framing the line was to be sent with.
+        framing: Framing,
+    },
     /// A message to send contains its framing's delimiter, so it would arrive as two.
     #[error("message contains a {delimiter} byte, which {framing} framing uses as the delimiter")]
     DelimiterInMessage {
@@ -193,15 +244,18 @@ pub enum FrameError {
 
 /// Completes a length-prefixed frame whose header has been consumed: `pending` holds the
 /// announced length while the body is still arriving. Returns the body once all `len`
-/// bytes are buffered; until then it reserves room for the rest (bounded by the codec's
-/// maximum, checked before `pending` was set) and keeps the length for the next call.
+/// bytes are buffered; until then it keeps the length for the next call.
+///
+/// Nothing is reserved for the announced length: the reader grows its buffer by one read
+/// at a time, so memory follows the bytes that arrive, not the bytes a peer promises
+/// (a thousand peers each announcing 16 MiB and sending nothing more cost a thousand
+/// headers).
 fn take_body(
     pending: &mut Option<usize>,
     len: usize,
     src: &mut bytes::BytesMut,
 ) -> Option<bytes::Bytes> {
     if src.len() < len {
-        src.reserve(len - src.len());
         *pending = Some(len);
         return None;
     }

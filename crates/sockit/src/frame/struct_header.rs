@@ -15,7 +15,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use pystruct::{Struct, Value};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::{take_body, FrameError, Framing};
+use super::{take_body, FrameError, Framing, MAX_HEADER_SIZE};
 
 /// A validated header format: exactly one integer field (pad bytes allowed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,13 @@ impl StructHeader {
     /// integer (`5s`, `!f`, `?`, `!II`), since the header must carry one length.
     pub fn new(format: &str) -> Result<StructHeader, String> {
         let st = Struct::new(format).map_err(|e| format!("struct:{format}: {e}"))?;
+        if st.size() > MAX_HEADER_SIZE {
+            return Err(format!(
+                "struct:{format}: a header of {} bytes is too long (at most {MAX_HEADER_SIZE}; \
+                 a length needs 8 at most)",
+                st.size()
+            ));
+        }
         let zeros = vec![0u8; st.size()];
         let one_int =
             st.value_count() == 1 && matches!(st.unpack(&zeros).as_deref(), Ok([Value::Int(_)]));
@@ -289,6 +296,9 @@ mod tests {
             assert!(err.starts_with(&format!("struct:{bad}: ")), "{bad}: {err}");
         }
         assert!(StructHeader::new("!xI").is_ok());
+        // Pad bytes cannot make a header that sizes a buffer (this used to allocate 1 GB).
+        let err = StructHeader::new("1000000000xI").unwrap_err();
+        assert!(err.contains("too long"), "{err}");
         assert!(StructHeader::new("=q").is_ok());
     }
 }

@@ -2,7 +2,12 @@
 //!
 //! Three shapes are accepted, as in netcat and socat:
 //!
-//! - `PORT` alone (listeners only): every interface, `0.0.0.0:PORT`, like `nc -l PORT`;
+//! - `PORT` or `:PORT` alone (listeners only): every IPv4 interface, `0.0.0.0:PORT`, like
+//!   `nc -l PORT`. This is sockit's one rule for `tcp listen` and `udp listen`: a server
+//!   you start by port alone is reachable from the network, as netcat's is. Because that
+//!   is easy to do by accident, the ready line says so in words ([`listen_display`]:
+//!   `listening on udp 0.0.0.0:9000 (all interfaces)`); write `127.0.0.1:PORT` for this
+//!   host only. (`http serve` is a different tool with its own default, 127.0.0.1.)
 //! - `HOST:PORT` where HOST is an IPv4 literal or a host name (`localhost:8000`);
 //! - `[V6]:PORT` for IPv6 literals (`[::1]:8000`, `[::]:8000`): the brackets are required
 //!   because an IPv6 address is itself full of colons, so `::1:80` is ambiguous.
@@ -96,6 +101,12 @@ impl From<SocketAddr> for HostPort {
 /// Parses a port number, telling "not a number" from "out of range".
 pub fn parse_port(text: &str) -> Result<u16, AddrError> {
     let text = text.trim();
+    // `-1` is a number, just not a port: say "out of range", not "not a number".
+    if let Some(digits) = text.strip_prefix('-') {
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AddrError::PortRange(text.to_string()));
+        }
+    }
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AddrError::PortNotNumber(text.to_string()));
     }
@@ -224,7 +235,8 @@ pub fn parse_listen_addr(text: &str) -> Result<HostPort, AddrError> {
         return Err(AddrError::Empty);
     }
     let bare = text.strip_prefix(':').unwrap_or(text);
-    if !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_digit()) {
+    let number = bare.strip_prefix('-').unwrap_or(bare);
+    if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(HostPort {
             host: Host::Ip(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
             port: parse_port(bare)?,
@@ -239,6 +251,23 @@ pub fn parse_listen_addr(text: &str) -> Result<HostPort, AddrError> {
         host: parse_host(host)?,
         port: parse_port(port)?,
     })
+}
+
+/// True for the wildcard addresses `0.0.0.0` and `[::]`: a socket bound there receives
+/// on every interface of the host, not only loopback.
+pub fn is_all_interfaces(addr: &SocketAddr) -> bool {
+    addr.ip().is_unspecified()
+}
+
+/// A listening address as the ready line shows it: `127.0.0.1:9000`, or
+/// `0.0.0.0:9000 (all interfaces)` for a wildcard bind, so a server started with a bare
+/// port says plainly that it is reachable from other hosts.
+pub fn listen_display(addr: SocketAddr) -> String {
+    if is_all_interfaces(&addr) {
+        format!("{addr} (all interfaces)")
+    } else {
+        addr.to_string()
+    }
 }
 
 /// Parses a local source address for `--bind`: `ADDR` or `ADDR:PORT` (`[V6]` or
@@ -332,6 +361,7 @@ impl HostPort {
                 unique.push(addr);
             }
         }
+        tracing::debug!("resolved {target}: {unique:?}");
         Ok(unique)
     }
 }
@@ -369,6 +399,23 @@ mod tests {
         assert_eq!(hp.port, 5000);
         assert_eq!(parse_listen_addr(":5000").unwrap(), hp);
         assert_eq!(parse_listen_addr("0").unwrap().port, 0);
+    }
+
+    #[test]
+    fn the_ready_line_says_when_every_interface_listens() {
+        // The rule: a bare PORT or :PORT binds 0.0.0.0, and the ready line says so.
+        for text in ["9000", ":9000"] {
+            let addr = parse_listen_addr(text).unwrap().literal().unwrap();
+            assert_eq!(listen_display(addr), "0.0.0.0:9000 (all interfaces)");
+        }
+        let v6 = parse_listen_addr("[::]:9000").unwrap().literal().unwrap();
+        assert_eq!(listen_display(v6), "[::]:9000 (all interfaces)");
+        let local = parse_listen_addr("127.0.0.1:9000")
+            .unwrap()
+            .literal()
+            .unwrap();
+        assert_eq!(listen_display(local), "127.0.0.1:9000");
+        assert!(!is_all_interfaces(&local));
     }
 
     #[test]
@@ -411,7 +458,15 @@ mod tests {
         );
         assert_eq!(
             parse_host_port("127.0.0.1:-1"),
-            Err(AddrError::PortNotNumber("-1".into()))
+            Err(AddrError::PortRange("-1".into()))
+        );
+        assert_eq!(
+            parse_listen_addr("-1"),
+            Err(AddrError::PortRange("-1".into()))
+        );
+        assert_eq!(
+            parse_listen_addr("-1").unwrap_err().to_string(),
+            "invalid port '-1': out of range (0-65535)"
         );
         assert_eq!(parse_host_port("127.0.0.1:0"), Err(AddrError::PortZero));
         assert!(parse_host_port("127.0.0.1:").is_err());

@@ -101,11 +101,21 @@ fn new_socket(addr: &SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<S
         Protocol::UDP
     };
     let socket = Socket::new(domain_of(addr), ty, Some(protocol))?;
+    // -vv shows what the kernel made of each request: Linux doubles buffer sizes and caps
+    // them at net.core.[rw]mem_max, so the value asked for is rarely the value in effect.
     if let Some(size) = opts.send_buffer {
         socket.set_send_buffer_size(size)?;
+        tracing::debug!(
+            "SO_SNDBUF: asked {size}, kernel reports {}",
+            socket.send_buffer_size().unwrap_or(0)
+        );
     }
     if let Some(size) = opts.recv_buffer {
         socket.set_recv_buffer_size(size)?;
+        tracing::debug!(
+            "SO_RCVBUF: asked {size}, kernel reports {}",
+            socket.recv_buffer_size().unwrap_or(0)
+        );
     }
     if opts.reuse_port {
         socket.set_reuse_port(true)?;
@@ -123,6 +133,15 @@ fn new_socket(addr: &SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<S
     } else if opts.broadcast {
         socket.set_broadcast(true)?;
     }
+    tracing::debug!(
+        "new {} socket for {addr}: reuse_port={} nodelay={} keepalive={} keepidle={:?} broadcast={}",
+        if ty == Type::STREAM { "TCP" } else { "UDP" },
+        opts.reuse_port,
+        opts.nodelay,
+        opts.keepalive,
+        opts.keepalive_idle,
+        opts.broadcast
+    );
     Ok(socket)
 }
 
@@ -160,9 +179,13 @@ pub async fn tcp_connect(
 ) -> Result<TcpStream, ConnectError> {
     let mut attempts = Vec::new();
     for &addr in addrs {
+        tracing::debug!("connecting to {addr} ({target})");
         match connect_one(addr, opts, timeout).await {
             Ok(stream) => return Ok(stream),
-            Err(err) => attempts.push((addr, err)),
+            Err(err) => {
+                tracing::debug!("connect to {addr}: {}", describe(&err));
+                attempts.push((addr, err));
+            }
         }
     }
     Err(ConnectError {
@@ -221,6 +244,7 @@ pub fn udp_listener(local: SocketAddr, opts: &SocketOptions) -> io::Result<UdpSo
     let socket = new_socket(&local, Type::DGRAM, opts)?;
     socket.set_reuse_address(true)?;
     socket.bind(&SockAddr::from(local))?;
+    tracing::debug!("UDP socket bound to {local} (SO_REUSEADDR on)");
     socket.set_nonblocking(true)?;
     UdpSocket::from_std(socket.into())
 }

@@ -151,7 +151,11 @@ pub async fn listen(
         for _ in 0..ROUNDS {
             let n = match batch.try_recv(&socket) {
                 Ok(0) => break,
-                Ok(n) => n,
+                Ok(n) => {
+                    // Once per system call (up to 64 datagrams), not per datagram.
+                    tracing::debug!("recvmmsg: {n} datagrams");
+                    n
+                }
                 Err(err) if is_transient(&err) => {
                     // An ICMP error for an earlier echo (the sender left): not ours to die of.
                     tracing::debug!("recvmmsg: {}", describe(&err));
@@ -247,28 +251,31 @@ pub fn truncated(from: SocketAddr, len: usize, buffer: usize) -> Event {
     .with("buffer", buffer)
 }
 
-/// `[127.0.0.1:40000] hello` plus a newline unless the payload ends with one; or the bare
-/// payload with `raw`.
+/// `[127.0.0.1:40000] hello` and a newline, the payload escaped so that the datagram
+/// stays on one line (see [`crate::text::escape_into`]); or the bare payload with `raw`.
 pub fn render(datagram: &Datagram, raw: bool) -> Bytes {
     let mut out = BytesMut::new();
     render_into(&datagram.data, datagram.from, raw, &mut out);
     out.freeze()
 }
 
+/// Appends one datagram to the output. With `raw`, the bytes as they are. Otherwise one
+/// line, `[sender] payload`: the payload escaped ([`crate::text::escape_into`]) so that a
+/// datagram holding `a\n[10.0.0.9:53] b` or a terminal escape cannot pass for a second
+/// line from another sender or drive the terminal; one trailing newline just ends the line.
 fn render_into(data: &[u8], from: SocketAddr, raw: bool, out: &mut BytesMut) {
     if raw {
         out.extend_from_slice(data);
         return;
     }
     use std::fmt::Write as _;
-    out.reserve(data.len() + 50);
+    let payload = data.strip_suffix(b"\n").unwrap_or(data);
+    out.reserve(payload.len() + 50);
     out.put_u8(b'[');
     let _ = write!(out, "{from}");
     out.extend_from_slice(b"] ");
-    out.extend_from_slice(data);
-    if data.last() != Some(&b'\n') {
-        out.put_u8(b'\n');
-    }
+    crate::text::escape_into(payload, out);
+    out.put_u8(b'\n');
 }
 
 fn is_transient(err: &io::Error) -> bool {
@@ -321,6 +328,16 @@ mod tests {
             format!("[{}] hello\n", d.from).as_bytes()
         );
         assert_eq!(&render(&d, true)[..], b"hello");
+        let odd = Datagram {
+            data: Bytes::from_static(b"line1\nline2\x00\xff\n"),
+            len: 16,
+            from: d.from,
+        };
+        assert_eq!(
+            &render(&odd, false)[..],
+            format!("[{}] line1\\nline2\\x00\\xff\n", d.from).as_bytes()
+        );
+        assert_eq!(&render(&odd, true)[..], &odd.data[..]);
         let empty = recv_datagram(&rx, &mut buf, 5).await.unwrap();
         assert_eq!(empty.len, 0);
     }

@@ -26,3 +26,8 @@ pub const MAX_DATAGRAM_V6: usize = 65527;
 
 /// The default receive buffer of `udp listen` and of replies: enough for any datagram.
 pub const DEFAULT_BUFFER: usize = 65536;
+
+/// The largest receive buffer worth having: a UDP datagram is at most 65,535 bytes (the
+/// 16-bit length field), so a bigger buffer could never be filled; `udp listen` keeps one
+/// per `recvmmsg` slot, so `--buffer 64G` must be refused, not allocated.
+pub const MAX_BUFFER: usize = 65536;

@@ -166,6 +166,7 @@ pub async fn send_one(
         socket.send(msg).await
     };
     sent.map_err(|err| classify(err, dest, msg.len()))?;
+    tracing::debug!("sent a datagram of {} bytes to {dest}", msg.len());
     if config.wait_reply && config.broadcast {
         wait_replies(socket, dest, config, output).await?;
     } else if config.wait_reply {
