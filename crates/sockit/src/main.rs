@@ -67,6 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(cmd) => commands::misc::demo(cmd, verbose),
         Command::Completions(args) => commands::completions::completions(args),
         Command::Manpage(args) => commands::completions::manpage(args),
+        Command::Help(args) => commands::misc::help(args),
     }
 }
 

@@ -320,3 +320,35 @@ fn negative_numbers_get_a_range_message() {
         "must not be negative",
     );
 }
+
+#[test]
+fn help_works_as_a_command_and_with_help() {
+    let out = run_sockit(&["help", "--help"], b"");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout_text().contains("Usage: sockit help"), "{out:?}");
+    let out = run_sockit(&["help", "tcp", "listen"], b"");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout_text().contains("--slow-client"), "{out:?}");
+    assert!(!out.stdout_text().contains('\x1b'), "plain text, no styles");
+    let out = run_sockit(&["help", "nope"], b"");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(nonempty_lines(&out.stderr).len(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn keepalive_takes_its_seconds_with_equals_or_as_keepalive_idle() {
+    for args in [
+        &["tcp", "connect", "127.0.0.1:1", "--keepalive-idle", "30"][..],
+        &["tcp", "connect", "127.0.0.1:1", "--keepalive=30"],
+        &["tcp", "connect", "127.0.0.1:1", "--keepalive"],
+    ] {
+        let out = run_sockit(args, b"");
+        // Port 1 refuses: a network error (1), never a usage error (2).
+        assert_eq!(out.code, 1, "{args:?}: {out:?}");
+    }
+    let out = run_sockit(
+        &["tcp", "connect", "127.0.0.1:1", "--keepalive", "1e-9"],
+        b"",
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+}

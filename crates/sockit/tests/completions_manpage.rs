@@ -289,10 +289,8 @@ fn manpage_out_dir_writes_one_valid_page_per_command() {
             "no page for {name}: {files:?}"
         );
     }
-    assert!(
-        !files.iter().any(|f| f.contains("help")),
-        "clap's help subcommand has no page: {files:?}"
-    );
+    // `sockit help` is a command of its own (it takes --help too), so it has a page.
+    assert!(files.iter().any(|f| f == "sockit-help.1"), "{files:?}");
     for f in &files {
         let page = std::fs::read(dir.join(f)).expect("read page");
         assert_groff_clean(&page, f);

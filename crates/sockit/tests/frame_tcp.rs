@@ -61,6 +61,14 @@ fn expected_lines(msgs: &[String]) -> String {
     msgs.iter().map(|m| format!("{m}\n")).collect()
 }
 
+/// The messages as `tcp listen` prints them: one per line, control bytes (the tab here)
+/// escaped so that no message can look like two or forge another client's prefix.
+fn escaped_lines(msgs: &[String]) -> String {
+    msgs.iter()
+        .map(|m| format!("{}\n", m.replace('\t', "\\t")))
+        .collect()
+}
+
 /// Python client writes the framed messages one byte at a time to `sockit tcp listen
 /// --frame CODEC`; stdout must hold each message whole on its own line.
 fn listen_decodes_one_byte_writes(codec: &str) {
@@ -69,7 +77,7 @@ fn listen_decodes_one_byte_writes(codec: &str) {
     let client = TcpPeer::connect(addr, &[]);
     let msgs = messages();
     client.send_slowly(&encode_all(codec, &msgs), 0.001);
-    let want = expected_lines(&msgs);
+    let want = escaped_lines(&msgs);
     assert!(
         server
             .stdout

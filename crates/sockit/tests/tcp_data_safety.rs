@@ -326,7 +326,7 @@ fn framed_messages_are_one_escaped_line_each_and_raw_is_byte_exact() {
     };
     let c = TcpPeer::connect(addr, &[]);
     c.send(b"\x00\x00\x00\x0cline1\nline2\x00");
-    server.expect_stdout("line1\\x0aline2\\x00\n");
+    server.expect_stdout("line1\\nline2\\x00\n");
     c.close();
     assert_eq!(server.expect_exit(), 0, "{}", server.diag());
 
@@ -422,4 +422,29 @@ fn absurd_tcp_option_values_are_usage_errors() {
         );
         assert_no_panic(&out.stderr);
     }
+}
+
+#[test]
+fn an_overlong_stdin_line_is_reported_once_and_never_sent_in_part() {
+    // Before: the error was printed up to 150 times and every client got a 16 MiB
+    // fragment of the line as if it were a message (6, 16777216 and 5 bytes).
+    let mut server = Proc::sockit(&["tcp", "listen", "127.0.0.1:0", "--frame", "len32", "--once"]);
+    let addr = server.listening_addr("tcp");
+    let mut client = Proc::sockit_with_stdin(
+        &["tcp", "connect", &addr.to_string(), "--frame", "len32"],
+        Stdio::null(),
+    );
+    server.expect_stderr_line("connection from");
+    server.write("before\n");
+    let long = vec![b'a'; 20 << 20];
+    for piece in long.chunks(1 << 20) {
+        server.write(piece);
+    }
+    server.write("\nafter\n");
+    server.close_stdin();
+    assert_eq!(client.expect_exit(), 0, "{}", client.diag());
+    assert_eq!(client.stdout.text(), "before\nafter\n");
+    let err = server.stderr.text();
+    assert_eq!(err.matches("line skipped").count(), 1, "{err}");
+    assert_eq!(server.expect_exit(), 0, "{}", server.diag());
 }

@@ -86,7 +86,8 @@ pub struct TcpOptionArgs {
 
     /// Set SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed; with
     /// =SECS (--keepalive=30), the idle time before the first probe (TCP_KEEPIDLE, whole
-    /// seconds from 1 to 32767).
+    /// seconds from 1 to 32767). The = is needed so a bare --keepalive never swallows the
+    /// address after it; --keepalive-idle SECS is the spelling without it.
     #[arg(
         long,
         value_name = "SECS",
@@ -95,6 +96,11 @@ pub struct TcpOptionArgs {
         value_parser = parse_keepalive
     )]
     pub keepalive: Option<Option<Duration>>,
+
+    /// SO_KEEPALIVE with SECS of idle time before the first probe (TCP_KEEPIDLE, whole
+    /// seconds from 1 to 32767): --keepalive=SECS without the =.
+    #[arg(long, value_name = "SECS", conflicts_with = "keepalive", value_parser = parse_keepalive)]
+    pub keepalive_idle: Option<Duration>,
 }
 
 /// Message framing on a TCP stream: `--frame` and `--max-frame`, parsed and checked
@@ -132,8 +138,8 @@ struct FrameFlags {
     frame: Framing,
 
     /// Largest message accepted or sent, in bytes (suffixes K, M, G; at most 1G). Default:
-    /// 1M for line and null, whose messages are buffered until a delimiter
-    /// that may never come; 16M for the other framings.
+    /// 1M for line and null (and --chat, which speaks lines), whose messages are
+    /// buffered until a delimiter that may never come; 16M for the other framings.
     ///
     /// A longer received frame ends that connection with an error instead of being
     /// buffered; a longer stdin line is reported once and never sent in part.
@@ -165,7 +171,6 @@ impl FrameArgs {
     /// The limit for messages sent and received with `framing` when it is not the
     /// `--frame` given (e.g. `--chat` on a raw stream speaks lines): `--max-frame` if it
     /// was given, else that framing's default.
-    #[allow(dead_code)] // for --chat in commands/tcp.rs (issue 9, item 10)
     pub fn max_frame_for(&self, framing: &Framing) -> usize {
         self.explicit_max
             .unwrap_or_else(|| framing.default_max_frame())
@@ -176,7 +181,6 @@ impl FrameArgs {
     /// first byte asks for 100 GB. `flag` names the option in the message
     /// (`invalid value '100000000000s' for '--unpack <FMT>': a record of ... bytes is
     /// larger than --max-frame (16777216 bytes, 16 MiB) ...`); the error maps to exit 2.
-    #[allow(dead_code)] // for --pack/--unpack in commands/tcp.rs (issue 9, item 1)
     pub fn check_record(&self, flag: &str, st: &pystruct::Struct) -> Result<(), UsageError> {
         if st.size() > self.max_frame {
             return Err(UsageError::new(format!(

@@ -18,12 +18,15 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "sockit",
     version,
+    disable_help_subcommand = true,
     about = "A network toolkit: TCP/UDP clients and servers, framing, socket options, struct records, HTTP/1.1",
     long_about = None,
     after_help = "Exit codes: 0 success, 1 runtime or network failure, 2 usage or bad input."
 )]
 pub struct Cli {
-    /// Print socket details (family, type, fd, local and peer address) and more logs; -vv for debug logs.
+    /// On commands that open sockets: print each socket's details (family, type, fd, local
+    /// and peer address, options) and connection events; -vv adds debug logs (buffer sizes
+    /// granted, resolution, each connect attempt, receive batches).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
@@ -64,4 +67,14 @@ pub enum Command {
     /// Print sockit's manual page (roff), generated from these same definitions.
     #[command(long_about = completions::MANPAGE_LONG_ABOUT)]
     Manpage(completions::ManpageArgs),
+    /// Print the help of sockit or of one of its commands (`sockit help tcp listen`).
+    Help(HelpArgs),
+}
+
+/// Options of `sockit help`.
+#[derive(Debug, clap::Args)]
+pub struct HelpArgs {
+    /// The command whose help to print, as words: `tcp listen`, `pack`. None: sockit's.
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
 }

@@ -63,3 +63,29 @@ pub fn demo(cmd: args::DemoCommand, verbose: u8) -> anyhow::Result<()> {
         }
     }
 }
+
+/// Runs `sockit help [COMMAND...]`: the long help of sockit or of the named command.
+pub fn help(a: crate::cli::HelpArgs) -> anyhow::Result<()> {
+    use clap::CommandFactory as _;
+    let mut cmd = crate::cli::Cli::command();
+    cmd.build();
+    let mut current = &mut cmd;
+    for (i, word) in a.command.iter().enumerate() {
+        let known: Vec<String> = current
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        current = match current.find_subcommand_mut(word) {
+            Some(sub) => sub,
+            None => {
+                return Err(sockit::UsageError::new(format!(
+                    "no command '{}'; expected one of: {}",
+                    a.command[..=i].join(" "),
+                    known.join(", ")
+                ))
+                .into())
+            }
+        };
+    }
+    write_stdout(current.render_long_help().to_string().as_bytes())
+}

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use anyhow::Context as _;
 use sockit::event::{Event, Level};
 use sockit::frame::Framing;
-use sockit::net::addr::{prefer_ipv4, HostPort};
+use sockit::net::addr::{listen_display, prefer_ipv4, HostPort};
 use sockit::net::error::describe;
 use sockit::net::socket::{tcp_connect, tcp_listener};
 use sockit::net::{SocketInfo, SocketOptions};
@@ -37,6 +37,10 @@ pub(crate) fn socket_options(socket: &SocketArgs, tcp: Option<&TcpOptionArgs>) -
         if let Some(idle) = tcp.keepalive {
             opts.keepalive = true;
             opts.keepalive_idle = idle;
+        }
+        if let Some(idle) = tcp.keepalive_idle {
+            opts.keepalive = true;
+            opts.keepalive_idle = Some(idle);
         }
     }
     opts
@@ -123,6 +127,9 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
     } else {
         Mode::Print
     };
+    if let Some(st) = &a.unpack {
+        a.frame.check_record("--unpack", st)?;
+    }
     // --unpack without --frame: the record size is the message boundary.
     let framing = match (&a.unpack, &a.frame.frame) {
         (Some(st), Framing::Raw) => Framing::Fixed(st.size()),
@@ -132,7 +139,12 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
     let config = ServerConfig {
         mode,
         framing,
-        max_frame: a.frame.max_frame,
+        // Chat messages are lines unless a framing is chosen: the line default applies.
+        max_frame: if mode == Mode::Chat {
+            a.frame.max_frame_for(&Framing::Line)
+        } else {
+            a.frame.max_frame
+        },
         once: a.once,
         events: events.clone(),
         unpack: a.unpack.clone(),
@@ -157,7 +169,11 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
             events.emit(Event::verbose("socket", format!("socket {info}")));
         }
         events.emit(
-            Event::info("listening", format!("listening on tcp {local}")).with("addr", local),
+            Event::info(
+                "listening",
+                format!("listening on tcp {}", listen_display(local)),
+            )
+            .with("addr", local),
         );
         // A server started with `&` from a shell must not read the terminal (SIGTTIN
         // would stop it at the first client).
@@ -175,6 +191,9 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
 }
 
 fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
+    if let Some(st) = &a.pack {
+        a.frame.check_record("--pack", st)?;
+    }
     let mut opts = socket_options(&a.socket, Some(&a.tcp));
     let config = ClientConfig {
         framing: a.frame.frame.clone(),

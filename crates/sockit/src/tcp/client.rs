@@ -167,12 +167,20 @@ pub async fn run_client(
             let chunk = chunk.map_err(ClientError::Stdin)?;
             touch();
             let data = if framed {
-                if config.input_messages {
+                let encoded = if config.input_messages {
                     codec.encode(&chunk[..], &mut wire)
                 } else {
                     lines.push::<FrameError>(&chunk, |line| codec.encode(line, &mut wire))
+                };
+                if let Err(err) = encoded {
+                    // The lines before the bad one are whole messages: they go out first.
+                    if !wire.is_empty() {
+                        if let Err((source, unsent)) = send_counted(&mut writer, &wire).await {
+                            return Err(peer_closed(source, unsent, true));
+                        }
+                    }
+                    return Err(ClientError::frame(peer, err));
                 }
-                .map_err(|e| ClientError::frame(peer, e))?;
                 if wire.is_empty() {
                     continue;
                 }

@@ -15,7 +15,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::text::escape_control;
+use crate::text::escape_into;
 
 /// Who left stdout mid-line: the id of the client whose unfinished line (written
 /// unprefixed, as a lone client) stdout ends with.
@@ -84,7 +84,7 @@ impl LinePrefixer {
             // and what follows passes through as the rest of that line.
             let piece = self.partial.split();
             self.start_line(open, out);
-            out.extend_from_slice(escape_control(&piece).as_bytes());
+            escape_into(&piece, out);
             open.owner = Some(self.id);
         }
     }
@@ -123,7 +123,7 @@ impl LinePrefixer {
         if multi {
             out.extend_from_slice(&self.prefix);
         }
-        out.extend_from_slice(escape_control(msg).as_bytes());
+        escape_into(msg, out);
         out.put_u8(b'\n');
     }
 
@@ -149,10 +149,10 @@ impl LinePrefixer {
     fn line(&mut self, line: &[u8], open: &mut OpenLine, out: &mut BytesMut) {
         if open.owner == Some(self.id) {
             // The rest of a line this client began alone, unprefixed.
-            out.extend_from_slice(escape_control(line).as_bytes());
+            escape_into(line, out);
         } else {
             self.start_line(open, out);
-            out.extend_from_slice(escape_control(line).as_bytes());
+            escape_into(line, out);
         }
         out.put_u8(b'\n');
         open.owner = None;
@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn control_bytes_cannot_forge_a_prefix() {
         let text = Screen::new().a(b"x\r[B] fake\x1b[2J\n", true).text();
-        assert_eq!(text, "[A] x\\x0d[B] fake\\x1b[2J\n");
+        assert_eq!(text, "[A] x\\r[B] fake\\x1b[2J\n");
     }
 
     #[test]
@@ -274,6 +274,6 @@ mod tests {
         screen
             .a
             .render_message(b"line1\nline2", true, &mut screen.open, &mut screen.out);
-        assert_eq!(screen.text(), "[A] line1\\x0aline2\n");
+        assert_eq!(screen.text(), "[A] line1\\nline2\n");
     }
 }

@@ -22,7 +22,7 @@ use super::hub::{Hub, Member, Outgoing};
 use super::prefix::OpenLine;
 use super::{chat, handler};
 use crate::event::{Event, Events, Level};
-use crate::frame::{FrameCodec, FrameError, Framing, LineSplitter};
+use crate::frame::{FrameCodec, FrameError, Framing, LineSplitter, Piece};
 use crate::net::error::describe;
 use crate::net::SocketInfo;
 use crate::stdio::{InputChunks, Output};
@@ -408,11 +408,20 @@ async fn fan_out(ctx: Arc<Context>, mut input: InputChunks) {
             None => break,
         };
         let data = if framed {
-            if let Err(err) =
-                lines.push::<FrameError>(&chunk, |line| codec.encode(line, &mut pending))
-            {
+            // An over-long line is skipped whole and reported once; the lines around it
+            // still go out.
+            let fed = lines.feed::<FrameError>(&chunk, |piece| match piece {
+                Piece::Line(line) => codec.encode(line, &mut pending),
+                Piece::TooLong(err) => {
+                    events.emit(Event::warn(
+                        "stdin-line",
+                        format!("stdin: {err}; line skipped"),
+                    ));
+                    Ok(())
+                }
+            });
+            if let Err(err) = fed {
                 events.emit(Event::warn("stdin-line", format!("stdin: {err}")));
-                continue;
             }
             pending.split().freeze()
         } else if pending.is_empty() && chunk.last() == Some(&b'\n') {
@@ -428,8 +437,15 @@ async fn fan_out(ctx: Arc<Context>, mut input: InputChunks) {
         send_to_all(&ctx, Outgoing::Data(data)).await;
     }
     if framed {
-        if let Err(err) = lines.finish::<FrameError>(|line| codec.encode(line, &mut pending)) {
-            events.emit(Event::warn("stdin-line", format!("stdin: {err}")));
+        let fed = lines.feed_end::<FrameError>(|piece| match piece {
+            Piece::Line(line) => codec.encode(line, &mut pending),
+            Piece::TooLong(err) => Err(err),
+        });
+        if let Err(err) = fed {
+            events.emit(Event::warn(
+                "stdin-line",
+                format!("stdin: {err}; line skipped"),
+            ));
         }
     }
     if !pending.is_empty() {
