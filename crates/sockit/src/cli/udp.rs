@@ -81,6 +81,10 @@ pub struct UdpListenArgs {
     #[arg(value_name = "[ADDR:]PORT", value_parser = parse_listen_addr)]
     pub addr: HostPort,
 
+    /// Print events (listening, truncated or unreadable datagrams) as JSON lines on stderr.
+    #[arg(long)]
+    pub json: bool,
+
     /// Send each datagram back to its sender instead of printing it.
     #[arg(long)]
     pub echo: bool,
@@ -117,6 +121,10 @@ pub struct UdpSendArgs {
     /// The destination: HOST:PORT or [V6]:PORT.
     #[arg(value_name = "HOST:PORT", value_parser = parse_host_port)]
     pub target: HostPort,
+
+    /// Print events (truncated replies, -v socket details) as JSON lines on stderr.
+    #[arg(long)]
+    pub json: bool,
 
     /// The message to send as one datagram; without it, each stdin line is one datagram.
     #[arg(value_name = "MESSAGE")]

@@ -83,15 +83,6 @@ pub(crate) async fn listen_address(addr: &HostPort) -> anyhow::Result<SocketAddr
         .ok_or_else(|| anyhow::anyhow!("resolve {addr}: no addresses found"))
 }
 
-/// `--json` turns event lines into JSON lines.
-fn event_format(json: bool) -> crate::ui::EventFormat {
-    if json {
-        crate::ui::EventFormat::Json
-    } else {
-        crate::ui::EventFormat::Text
-    }
-}
-
 /// Builds a runtime: multi-threaded for servers, single-threaded for one stream.
 pub(crate) fn runtime(multi_thread: bool) -> anyhow::Result<tokio::runtime::Runtime> {
     let mut builder = if multi_thread {
@@ -135,7 +126,7 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
         (Some(st), Framing::Raw) => Framing::Fixed(st.size()),
         (_, framing) => framing.clone(),
     };
-    let events = crate::ui::events(verbose, event_format(a.json));
+    let events = crate::ui::events(verbose, crate::ui::EventFormat::from_json_flag(a.json));
     let config = ServerConfig {
         mode,
         framing,
@@ -205,7 +196,7 @@ fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
         ignore_close: a.ignore_close,
         end_with_peer: std::io::IsTerminal::is_terminal(&std::io::stdin()),
     };
-    let events = crate::ui::events(verbose, event_format(a.json));
+    let events = crate::ui::events(verbose, crate::ui::EventFormat::from_json_flag(a.json));
     block_on(false, async move {
         let mut addrs = a.target.resolve(a.timeout).await?;
         opts.bind = source_address(&a.bind, &addrs).await?;

@@ -1,7 +1,7 @@
 //! Runs `sockit udp` commands.
 
-use crate::ui::event;
 use anyhow::Context as _;
+use sockit::event::{Event, Level};
 use sockit::net::addr::{listen_display, prefer_ipv4};
 use sockit::net::error::describe;
 use sockit::net::socket::{udp_listener, udp_sender};
@@ -33,23 +33,31 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
     // UDP has no flow control: whatever arrives while the listener is not scheduled must
     // fit in the socket buffer or is dropped. A bigger default buffer absorbs bursts.
     opts.recv_buffer = opts.recv_buffer.or(Some(LISTEN_RCVBUF));
+    let events = crate::ui::events(verbose, crate::ui::EventFormat::from_json_flag(a.json));
     let config = ListenConfig {
         buffer: a.buffer,
         raw: a.raw,
         echo: a.echo,
         unpack: a.unpack.clone(),
-        events: crate::ui::events(verbose, crate::ui::EventFormat::Text),
+        events: events.clone(),
     };
     block_on(false, async move {
         let addr = listen_address(&a.addr).await?;
         let socket = udp_listener(addr, &opts)
             .map_err(|err| anyhow::anyhow!("listen on udp {addr}: {}", describe(&err)))?;
         let local = socket.local_addr().context("getsockname")?;
-        if verbose > 0 {
-            event(format!("socket {}", SocketInfo::of(&socket)));
+        if events.wants(Level::Verbose) {
+            let info = SocketInfo::of(&socket);
+            events.emit(Event::verbose("socket", format!("socket {info}")));
         }
         // A bare PORT listens on every interface: the ready line says so in words.
-        event(format!("listening on udp {}", listen_display(local)));
+        events.emit(
+            Event::info(
+                "listening",
+                format!("listening on udp {}", listen_display(local)),
+            )
+            .with("addr", local),
+        );
         let output = Output::direct();
         listen(socket, &config, &output, crate::ui::signal::shutdown())
             .await
@@ -64,12 +72,13 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
 fn udp_send(a: args::UdpSendArgs, verbose: u8) -> anyhow::Result<()> {
     let mut opts = socket_options(&a.socket, None);
     opts.broadcast = a.broadcast;
+    let events = crate::ui::events(verbose, crate::ui::EventFormat::from_json_flag(a.json));
     let config = SendConfig {
         wait_reply: a.wait_reply,
         timeout: a.timeout,
         buffer: a.buffer,
         broadcast: a.broadcast,
-        events: crate::ui::events(verbose, crate::ui::EventFormat::Text),
+        events: events.clone(),
     };
     block_on(false, async move {
         let mut addrs = a.target.resolve(Some(a.timeout)).await?;
@@ -93,7 +102,8 @@ fn udp_send(a: args::UdpSendArgs, verbose: u8) -> anyhow::Result<()> {
             if verbose > 0 {
                 // Connect first (as sending would) so -v shows the peer address.
                 sockit::udp::send::prepare(&socket, dest, &config).await?;
-                event(format!("socket {}", SocketInfo::of(&socket)));
+                let info = SocketInfo::of(&socket);
+                events.emit(Event::verbose("socket", format!("socket {info}")));
             }
             let message = a.message.as_deref().map(str::as_bytes);
             if let Some(st) = &a.pack {

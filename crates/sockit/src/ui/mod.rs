@@ -39,6 +39,17 @@ pub enum EventFormat {
     Json,
 }
 
+impl EventFormat {
+    /// `--json` on a long-running command: JSON lines instead of text.
+    pub fn from_json_flag(json: bool) -> EventFormat {
+        if json {
+            EventFormat::Json
+        } else {
+            EventFormat::Text
+        }
+    }
+}
+
 /// The sink for library calls: events at the level `-v` asks for, rendered on stderr.
 ///
 /// Without `-v` the sink takes [`Level::Info`] and above; `-v` adds [`Level::Verbose`]
