@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use anyhow::Context as _;
 use sockit::event::{Event, Level};
 use sockit::frame::Framing;
-use sockit::net::addr::{listen_display, prefer_ipv4, HostPort};
+use sockit::net::addr::{listen_display, resolve_listen, select_source, HostPort, SelectError};
 use sockit::net::error::describe;
 use sockit::net::socket::{tcp_connect, tcp_listener};
 use sockit::net::{SocketInfo, SocketOptions};
@@ -46,7 +46,8 @@ pub(crate) fn socket_options(socket: &SocketArgs, tcp: Option<&TcpOptionArgs>) -
     opts
 }
 
-/// Resolves `--bind` and checks it can be used with at least one destination address.
+/// `--bind`: the library picks the source address of the destination's family; a
+/// mismatch is the user's to fix (exit 2), named with the flag.
 pub(crate) async fn source_address(
     bind: &BindArgs,
     dests: &[SocketAddr],
@@ -54,33 +55,16 @@ pub(crate) async fn source_address(
     let Some(hp) = &bind.bind else {
         return Ok(None);
     };
-    let mut local = hp.resolve(None).await?;
-    prefer_ipv4(&mut local);
-    for candidate in &local {
-        if dests.iter().any(|d| d.is_ipv4() == candidate.is_ipv4()) {
-            return Ok(Some(*candidate));
-        }
+    match select_source(hp, dests).await {
+        Ok(addr) => Ok(Some(addr)),
+        Err(SelectError::Resolve(err)) => Err(err.into()),
+        Err(err) => Err(UsageError::new(format!("--bind {err}")).into()),
     }
-    Err(UsageError::new(format!(
-        "--bind {hp}: no address of the same family as the destination ({})",
-        dests
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
-    .into())
 }
 
-/// Resolves a listening address (IPv4 first for names, so `localhost:0` is reachable as
-/// `127.0.0.1`).
+/// Where to listen: resolved by the library (IPv4 first for names).
 pub(crate) async fn listen_address(addr: &HostPort) -> anyhow::Result<SocketAddr> {
-    let mut addrs = addr.resolve(None).await?;
-    prefer_ipv4(&mut addrs);
-    addrs
-        .first()
-        .copied()
-        .ok_or_else(|| anyhow::anyhow!("resolve {addr}: no addresses found"))
+    Ok(resolve_listen(addr).await?)
 }
 
 /// Builds a runtime: multi-threaded for servers, single-threaded for one stream.

@@ -376,12 +376,101 @@ fn resolve_reason(err: &std::io::Error) -> String {
     crate::net::error::lower_first(text)
 }
 
+/// Why no local address could be chosen for a connection.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    /// The name did not resolve.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// The source address has no address of the destination's family: an IPv4 socket
+    /// cannot send from an IPv6 address, nor the other way round.
+    #[error("{source_addr}: no address of the same family as the destination ({})", join_addrs(.dests))]
+    FamilyMismatch {
+        /// The source address as written.
+        source_addr: String,
+        /// The destination addresses.
+        dests: Vec<SocketAddr>,
+    },
+}
+
+fn join_addrs(addrs: &[SocketAddr]) -> String {
+    addrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Resolves where to listen: an IP literal as is, a name to its first address, IPv4
+/// first (`localhost:0` then listens on `127.0.0.1`, which every client can reach,
+/// where `::1` would miss IPv4-only clients).
+pub async fn resolve_listen(addr: &HostPort) -> Result<SocketAddr, ResolveError> {
+    let mut addrs = addr.resolve(None).await?;
+    prefer_ipv4(&mut addrs);
+    addrs.first().copied().ok_or_else(|| ResolveError {
+        target: addr.to_string(),
+        reason: "no addresses found".to_string(),
+    })
+}
+
+/// Chooses the local address to send from (a client's bind address) among what `source`
+/// resolves to: the first, IPv4 first, whose family matches one of `dests`. The caller
+/// then tries only the destinations of that family.
+pub async fn select_source(
+    source: &HostPort,
+    dests: &[SocketAddr],
+) -> Result<SocketAddr, SelectError> {
+    let mut local = source.resolve(None).await?;
+    prefer_ipv4(&mut local);
+    local
+        .into_iter()
+        .find(|candidate| dests.iter().any(|d| d.is_ipv4() == candidate.is_ipv4()))
+        .ok_or_else(|| SelectError::FamilyMismatch {
+            source_addr: source.to_string(),
+            dests: dests.to_vec(),
+        })
+}
+
 /// Orders addresses IPv4 first, keeping the resolver's order within each family.
 ///
 /// Used for UDP, where there is no handshake to tell which address is served: the course
 /// examples and most servers are IPv4, while `localhost` often resolves to `::1` first.
 pub fn prefer_ipv4(addrs: &mut [SocketAddr]) {
     addrs.sort_by_key(|addr| addr.is_ipv6());
+}
+
+#[cfg(test)]
+mod select_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_source_matches_the_destination_family() {
+        let v4: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let v6: SocketAddr = "[::1]:9".parse().unwrap();
+        let src = parse_bind_addr("127.0.0.2").unwrap();
+        assert_eq!(
+            select_source(&src, &[v6, v4])
+                .await
+                .unwrap()
+                .ip()
+                .to_string(),
+            "127.0.0.2"
+        );
+        let err = select_source(&src, &[v6]).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "127.0.0.2:0: no address of the same family as the destination ([::1]:9)"
+        );
+    }
+
+    #[tokio::test]
+    async fn listening_on_a_literal_needs_no_lookup() {
+        let hp = parse_listen_addr("127.0.0.1:0").unwrap();
+        assert_eq!(
+            resolve_listen(&hp).await.unwrap().to_string(),
+            "127.0.0.1:0"
+        );
+    }
 }
 
 #[cfg(test)]
