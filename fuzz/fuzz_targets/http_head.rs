@@ -20,9 +20,10 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use sockit::http::message::{self, Framing, Method};
-use sockit::http::path::{self, PathError};
-use sockit::http::range::{self, RangeResult, MAX_RANGES};
+use sockit::http::fuzzing::path::{self, PathError};
+use sockit::http::proto::fields;
+use sockit::http::proto::range::{self, RangeResult, MAX_RANGES};
+use sockit::http::proto::request::{self as message, Framing, Method};
 
 /// The fields of a parsed request that must not depend on what follows the head.
 fn summary(r: &message::Request<'_>) -> impl PartialEq + std::fmt::Debug {
@@ -79,7 +80,7 @@ fn check_request(input: &[u8], r: &message::Request<'_>) {
         for h in r.headers {
             if h.name.eq_ignore_ascii_case("content-length") {
                 for item in h.value.split(|&b| b == b',') {
-                    let item = message::trim(item);
+                    let item = fields::trim(item);
                     assert!(!item.is_empty() && item.iter().all(u8::is_ascii_digit));
                     assert_eq!(std::str::from_utf8(item).unwrap().parse::<u64>(), Ok(n));
                 }
@@ -88,10 +89,10 @@ fn check_request(input: &[u8], r: &message::Request<'_>) {
     }
     assert!(hosts <= 1 && (r.minor == 0 || hosts == 1));
     let closes = r.headers.iter().any(|h| {
-        h.name.eq_ignore_ascii_case("connection") && message::has_token(h.value, b"close")
+        h.name.eq_ignore_ascii_case("connection") && fields::has_token(h.value, b"close")
     });
     let keeps = r.headers.iter().any(|h| {
-        h.name.eq_ignore_ascii_case("connection") && message::has_token(h.value, b"keep-alive")
+        h.name.eq_ignore_ascii_case("connection") && fields::has_token(h.value, b"keep-alive")
     });
     // 1.1 keeps the connection unless told to close; 1.0 only when asked to keep it.
     assert_eq!(r.keep_alive, !closes && (r.minor == 1 || keeps));

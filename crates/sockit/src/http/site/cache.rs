@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
-use crate::http::files::{self, FileInfo, OpenError, Root};
+use super::files::{self, FileInfo, OpenError, Root};
 
 /// Files up to this size are kept in memory and sent with the head in one `write`.
 pub const SMALL_FILE: u64 = 64 * 1024;
@@ -22,7 +22,7 @@ const MAX_BYTES: usize = 32 << 20;
 /// Per-thread entry budget.
 const MAX_ENTRIES: usize = 8192;
 /// With inotify watching its folder, an entry younger than this (ms) is trusted without
-/// a `stat`: edits are seen at once through [`crate::http::watch`], and this bound only
+/// a `stat`: edits are seen at once through [`super::watch`], and this bound only
 /// matters for what inotify cannot see (e.g. a symlink's target in an unwatched folder).
 const TRUST_MS: u64 = 1000;
 
@@ -47,8 +47,6 @@ pub struct Repr {
     pub headers: Box<[u8]>,
     /// Whole content for small files.
     pub body: Option<Bytes>,
-    /// Content-Encoding token (`gzip`, `br`) or empty for identity.
-    pub encoding: &'static str,
 }
 
 /// What a path resolved to.
@@ -92,6 +90,8 @@ pub struct Opts {
     pub follow_symlinks: bool,
     /// `--compress` is on (responses for text files vary by Accept-Encoding).
     pub compress: bool,
+    /// `--hidden` is on: dot-files may be served, also as the target of a symlink.
+    pub hidden: bool,
 }
 
 /// FNV-1a: a few ns for a short path, versus SipHash's ~20. Flooding is not a concern:
@@ -137,9 +137,9 @@ pub type Error = OpenError;
 ///
 /// `site` identifies the server so two servers on one thread never share entries.
 pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Entry>, Error> {
-    let now = crate::http::clock::coarse_monotonic_ms();
+    let now = crate::http::server::clock::coarse_monotonic_ms();
     // Must come before loading the generation: it bumps it when files changed.
-    let inotify = crate::http::watch::changed();
+    let inotify = super::watch::changed();
     let generation = GENERATION.load(Ordering::Acquire);
     let cached = CACHE.with(|c| {
         let mut c = c.borrow_mut();
@@ -171,7 +171,7 @@ pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Ent
         None if key.is_empty() => key,
         None => &key[..key.iter().rposition(|&b| b == b'/').unwrap_or(0)],
     };
-    let watched = inotify.is_some() && crate::http::watch::watch(&root.path, dir);
+    let watched = inotify.is_some() && super::watch::watch(&root.path, dir);
     let entry = Rc::new(resolve(root, opts, key)?);
     let watched =
         watched && (!matches!(entry.kind, Kind::File) || watch_target(root, &entry.main.rel));
@@ -205,7 +205,7 @@ fn watch_target(root: &Root, rel: &[u8]) -> bool {
         return true; // no symlink involved: the folder is already watched
     }
     match real.parent().and_then(|p| p.strip_prefix(&root.path).ok()) {
-        Some(dir) => crate::http::watch::watch(&root.path, dir.as_os_str().as_bytes()),
+        Some(dir) => super::watch::watch(&root.path, dir.as_os_str().as_bytes()),
         None => false, // outside the root (--follow-symlinks): revalidate with stat
     }
 }
@@ -225,12 +225,22 @@ fn entry_bytes(e: &Entry) -> usize {
     body(&e.main) + e.br.as_deref().map_or(0, body) + e.gz.as_deref().map_or(0, body) + 256
 }
 
+/// Opens `rel` for serving; a dot-name reached through a symlink is hidden like the
+/// dot-name itself (404), unless `--hidden`.
+fn open_visible(root: &Root, opts: Opts, rel: &[u8]) -> Result<(std::fs::File, FileInfo), Error> {
+    let (file, info) = files::open(root, rel, opts.follow_symlinks)?;
+    if !opts.hidden && files::resolves_hidden(root, &file) {
+        return Err(OpenError::NotFound);
+    }
+    Ok((file, info))
+}
+
 fn resolve(root: &Root, opts: Opts, key: &[u8]) -> Result<Entry, Error> {
     let (rel, slash) = match key.strip_suffix(b"/") {
         Some(rel) => (rel, true),
         None => (key, key.is_empty()),
     };
-    let (file, info) = files::open(root, rel, opts.follow_symlinks)?;
+    let (file, info) = open_visible(root, opts, rel)?;
     if info.is_dir {
         let dir_entry = |kind| Entry {
             kind,
@@ -240,7 +250,6 @@ fn resolve(root: &Root, opts: Opts, key: &[u8]) -> Result<Entry, Error> {
                 etag: Box::default(),
                 headers: Box::default(),
                 body: None,
-                encoding: "",
             },
             br: None,
             gz: None,
@@ -260,7 +269,7 @@ fn resolve(root: &Root, opts: Opts, key: &[u8]) -> Result<Entry, Error> {
             index.push(b'/');
         }
         index.extend_from_slice(b"index.html");
-        return match files::open(root, &index, opts.follow_symlinks) {
+        return match open_visible(root, opts, &index) {
             Ok((f, i)) if !i.is_dir => file_entry(root, opts, index, f, i),
             Ok(_) | Err(OpenError::NotFound) => Ok(dir_entry(Kind::DirListing)),
             Err(e) => Err(e),
@@ -289,7 +298,7 @@ fn file_entry(
         }
         let mut srel = rel.clone();
         srel.extend_from_slice(suffix);
-        let (f, i) = files::open(root, &srel, opts.follow_symlinks).ok()?;
+        let (f, i) = open_visible(root, opts, &srel).ok()?;
         if i.is_dir {
             return None;
         }
@@ -352,7 +361,6 @@ pub fn repr(
         etag: etag.into_bytes().into(),
         headers,
         body,
-        encoding,
     })
 }
 
@@ -371,7 +379,7 @@ pub fn render_headers(
     h.push_str("Content-Type: ");
     h.push_str(content_type);
     h.push_str("\r\nLast-Modified: ");
-    h.push_str(&crate::http::response::http_date(modified));
+    h.push_str(&crate::http::proto::date::http_date(modified));
     h.push_str("\r\nETag: ");
     h.push_str(etag);
     h.push_str("\r\n");
@@ -406,6 +414,7 @@ mod tests {
         let opts = Opts {
             follow_symlinks: false,
             compress: false,
+            hidden: false,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -436,6 +445,7 @@ mod tests {
         let opts = Opts {
             follow_symlinks: false,
             compress: false,
+            hidden: false,
         };
         assert!(matches!(
             lookup(4243, &root, opts, b"a").unwrap().kind,

@@ -48,17 +48,17 @@ fn parse_u64(s: &[u8]) -> Option<u64> {
 /// Syntax errors make the server ignore the header (RFC 9110 §14.2), which is why they
 /// give [`RangeResult::Full`] and not 400.
 pub fn evaluate(value: &[u8], len: u64) -> RangeResult {
-    let value = crate::http::message::trim(value);
+    let value = super::fields::trim(value);
     let Some(eq) = value.iter().position(|&b| b == b'=') else {
         return RangeResult::Full;
     };
-    if !crate::http::message::trim(&value[..eq]).eq_ignore_ascii_case(b"bytes") {
+    if !super::fields::trim(&value[..eq]).eq_ignore_ascii_case(b"bytes") {
         return RangeResult::Full;
     }
     let mut ranges = Vec::new();
     let mut any = false;
     for spec in value[eq + 1..].split(|&b| b == b',') {
-        let spec = crate::http::message::trim(spec);
+        let spec = super::fields::trim(spec);
         if spec.is_empty() {
             continue; // "bytes=0-1, ,2-3": empty list elements are allowed
         }
