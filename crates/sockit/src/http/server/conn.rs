@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 use super::app::{App, Ctx, Decision, Gone, Plan, Reply, Sent};
-use super::io::{give_buf, linger, take_buf, Io, Kind as BufKind, OpenConn};
+use super::io::{give_buf, linger, take_buf, BodyReadError, Io, Kind as BufKind, OpenConn};
 use super::log::{Owned, Record};
 use super::{sendfile, Shared, DISCARD_MAX};
 use crate::http::proto::request::{self as message, Framing, Request};
@@ -147,6 +147,8 @@ struct Pending<W> {
     framing: Framing,
     http10: bool,
     log: Option<Owned>,
+    /// Where this answer starts in the write buffer (it may be replaced by a 400).
+    out_start: usize,
 }
 
 /// One connection's view of the server: shared state, its worker, its peer.
@@ -171,9 +173,10 @@ impl<A: App> Conn<'_, A> {
         match message::parse(buf, &mut slots) {
             Ok(None) => Step::NeedMore,
             Ok(Some(req)) => {
+                let out_start = io.wbuf.len();
                 let d = self.shared.app.respond(&req, ctx, &mut io.wbuf, scratch);
                 let head_len = req.head_len;
-                let r = self.after_respond(&req, d);
+                let r = self.after_respond(&req, d, out_start);
                 io.start += head_len;
                 r
             }
@@ -185,7 +188,12 @@ impl<A: App> Conn<'_, A> {
     }
 
     /// Logs a finished answer, or packs what is left into a [`Pending`].
-    fn after_respond(&self, req: &Request<'_>, d: Decision<'_, A::Work>) -> Step<A::Work> {
+    fn after_respond(
+        &self,
+        req: &Request<'_>,
+        d: Decision<'_, A::Work>,
+        out_start: usize,
+    ) -> Step<A::Work> {
         let no_body = matches!(req.framing, Framing::None | Framing::Length(0));
         let logging = self.shared.log.on();
         if matches!(d.plan, Plan::Done) && (no_body || d.close) {
@@ -219,6 +227,7 @@ impl<A: App> Conn<'_, A> {
             framing: req.framing,
             http10: req.minor == 0,
             log,
+            out_start,
         };
         Step::Handled(Box::new(p))
     }
@@ -391,7 +400,23 @@ impl<A: App> Conn<'_, A> {
                         }
                     }
                     Ok(None) => break,
-                    Err(_) => return Err(Gone { received: total }),
+                    Err(BodyReadError::Malformed) => {
+                        // The framing is broken, so nothing after it can be trusted: the
+                        // answer not sent yet becomes a 400 and the connection closes
+                        // (as nginx does), rather than closing without a word.
+                        io.wbuf.truncate(p.out_start);
+                        let f = Finish {
+                            close: true,
+                            keep_alive_1_0: false,
+                            extra: self.extra(),
+                        };
+                        let bytes = resp::error(&mut io.wbuf, 400, false, b"", f);
+                        if let Some(l) = &p.log {
+                            self.log(&l.record(self.peer.ip(), 400, bytes));
+                        }
+                        return Ok(false);
+                    }
+                    Err(BodyReadError::Gone) => return Err(Gone { received: total }),
                 }
             }
         }
