@@ -20,6 +20,8 @@ use crate::http::proto::Request;
 pub struct Ctx {
     /// The server is shutting down: answer, then close.
     pub closing: bool,
+    /// This head is asked again after [`Plan::Again`]'s work ran: do not defer twice.
+    pub again: bool,
 }
 
 /// What an application served by the engine must provide.
@@ -45,6 +47,10 @@ pub trait App: Send + Sync + 'static {
         io: &mut Io,
         reply: Reply,
     ) -> impl Future<Output = Result<Sent, Gone>> + Send;
+
+    /// Does work the answer waits for (opening and reading a file on the blocking
+    /// pool), after which the engine asks [`App::respond`] again with the same head.
+    fn prepare(self: &Arc<Self>, work: Self::Work) -> impl Future<Output = ()> + Send;
 
     /// Header lines added to every response, including the engine's own refusals
     /// (400 for a bad head, 408, 503).
@@ -87,6 +93,9 @@ pub enum Plan<W> {
     },
     /// The application's own deferred work ([`App::run`]).
     App(W),
+    /// Nothing is answered yet: run [`App::prepare`], then ask again with the same head
+    /// (which stays in the read buffer meanwhile).
+    Again(W),
 }
 
 /// The application's verdict on one request.

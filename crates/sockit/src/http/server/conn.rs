@@ -128,6 +128,8 @@ enum Step<W> {
     NeedMore,
     /// Answered, with work left for the async part.
     Handled(Box<Pending<W>>),
+    /// Not answered: prepare, then process the same head again.
+    Again(W),
     /// Answered completely, nothing left; `close` says whether to stop after it.
     Simple {
         close: bool,
@@ -175,6 +177,16 @@ impl<A: App> Conn<'_, A> {
             Ok(Some(req)) => {
                 let out_start = io.wbuf.len();
                 let d = self.shared.app.respond(&req, ctx, &mut io.wbuf, scratch);
+                if let Plan::Again(w) = d.plan {
+                    if !ctx.again {
+                        return Step::Again(w); // the head stays: it is asked again
+                    }
+                    // Deferred twice: an application bug; do not loop.
+                    io.wbuf.truncate(out_start);
+                    self.bad_head(&mut io.wbuf, 500, b"");
+                    io.start += req.head_len;
+                    return Step::Fatal;
+                }
                 let head_len = req.head_len;
                 let r = self.after_respond(&req, d, out_start);
                 io.start += head_len;
@@ -286,6 +298,7 @@ impl<A: App> Conn<'_, A> {
         let mut served_any = false;
         let mut busy = Busy(false);
         busy.set(true);
+        let mut again = false;
         loop {
             if io.wbuf.capacity() == 0 {
                 io.wbuf = take_buf(BufKind::Write);
@@ -294,6 +307,7 @@ impl<A: App> Conn<'_, A> {
             while io.start < io.end {
                 let ctx = Ctx {
                     closing: shared.closing.load(Ordering::Relaxed),
+                    again,
                 };
                 let next = match self.process_one(io, ctx, &mut scratch) {
                     Step::NeedMore => {
@@ -303,11 +317,17 @@ impl<A: App> Conn<'_, A> {
                         break;
                     }
                     Step::Fatal => return io.flush(false).await.is_ok(),
+                    Step::Again(w) => {
+                        again = true;
+                        Box::pin(shared.app.prepare(w)).await;
+                        continue;
+                    }
                     Step::Simple { close } => Ok(!close),
                     // Everything else runs in a boxed future so its state does not
                     // enlarge every connection's task.
                     Step::Handled(p) => Box::pin(self.finish_request(io, *p)).await,
                 };
+                again = false;
                 head_started = None;
                 served_any = true;
                 match next {
@@ -453,6 +473,8 @@ impl<A: App> Conn<'_, A> {
                 io.wbuf.extend_from_slice(&tail);
                 Ok(sent(p.status, total + tail.len() as u64))
             }
+            // Not produced by `after_respond` (handled before the head is consumed).
+            Plan::Again(_) => Err(Gone::default()),
             Plan::App(w) => {
                 let reply = Reply {
                     close,

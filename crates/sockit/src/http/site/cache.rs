@@ -60,6 +60,34 @@ pub enum Kind {
     DirListing,
 }
 
+/// What a path resolved to, built off the event loop (so: `Send`, no `Rc`).
+#[derive(Debug)]
+pub struct Resolved {
+    kind: Kind,
+    main: Repr,
+    br: Option<Repr>,
+    gz: Option<Repr>,
+    text: bool,
+    content_type: Box<str>,
+}
+
+impl From<Resolved> for Entry {
+    fn from(r: Resolved) -> Entry {
+        Entry {
+            kind: r.kind,
+            main: r.main,
+            br: r.br.map(Rc::new),
+            gz: r.gz.map(Rc::new),
+            text: r.text,
+            content_type: r.content_type,
+            gzipped: RefCell::new(None),
+            watched: Cell::new(false),
+            checked_ms: Cell::new(0),
+            generation: Cell::new(0),
+        }
+    }
+}
+
 /// A cached resolution.
 #[derive(Debug)]
 pub struct Entry {
@@ -133,10 +161,63 @@ thread_local! {
 /// Resolution failures, mapped to statuses by the caller.
 pub type Error = OpenError;
 
+/// What a lookup found.
+pub enum Found {
+    /// A fresh cache entry.
+    Entry(Rc<Entry>),
+    /// Not cached: resolve `key` off the event loop ([`resolve`], then [`prepared`]) and
+    /// look it up again.
+    Miss,
+}
+
+thread_local! {
+    /// A resolution made on the blocking pool for this worker, waiting to be taken by
+    /// the lookup of the request that asked for it: (site, key, result).
+    static PREPARED: RefCell<Vec<Prepared>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A resolution for (site, key), waiting for its lookup.
+type Prepared = (usize, Box<[u8]>, Result<Resolved, Error>);
+
+/// Resolutions kept waiting per thread (connections missing at once); the oldest goes.
+const MAX_PREPARED: usize = 32;
+
+/// Hands a resolution made off the event loop to the next lookup of `key` on this
+/// worker thread.
+pub fn prepared(site: usize, key: &[u8], result: Result<Resolved, Error>) {
+    PREPARED.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() >= MAX_PREPARED {
+            drop(p.remove(0));
+        }
+        p.push((site, key.into(), result));
+    });
+}
+
+/// Watches the folder `key` lives in (before it is read, so a change racing with the
+/// read is not missed). Cheap when already watched.
+pub fn watch_for(root: &Root, key: &[u8]) -> bool {
+    let dir = match key.strip_suffix(b"/") {
+        Some(d) => d,
+        None if key.is_empty() => key,
+        None => &key[..key.iter().rposition(|&b| b == b'/').unwrap_or(0)],
+    };
+    super::watch::watch(&root.path, dir)
+}
+
 /// Looks up `key` (normalized path, plus a trailing `/` if the request had one).
 ///
-/// `site` identifies the server so two servers on one thread never share entries.
-pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Entry>, Error> {
+/// `site` identifies the server so two servers on one thread never share entries. A
+/// miss is resolved here only when `inline` (a retry, a rare fallback); otherwise the
+/// caller gets [`Found::Miss`] and resolves on the blocking pool, so opening and
+/// reading files never stalls the event loop's other connections.
+pub fn lookup(
+    site: usize,
+    root: &Root,
+    opts: Opts,
+    key: &[u8],
+    inline: bool,
+) -> Result<Found, Error> {
     let now = crate::http::server::clock::coarse_monotonic_ms();
     // Must come before loading the generation: it bumps it when files changed.
     let inotify = super::watch::changed();
@@ -155,26 +236,36 @@ pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Ent
             && e.watched.get()
             && now.saturating_sub(e.checked_ms.get()) < TRUST_MS;
         if e.generation.get() == generation && trusted {
-            return Ok(e);
+            return Ok(Found::Entry(e));
         }
         if e.generation.get() == generation
             && matches!(e.kind, Kind::File)
             && files::stat(root, &e.main.rel).is_some_and(|i| i == e.main.info)
         {
             e.checked_ms.set(now);
-            return Ok(e);
+            return Ok(Found::Entry(e));
         }
     }
-    // Watch before reading, so a change racing with the read is not missed.
-    let dir = match key.strip_suffix(b"/") {
-        Some(d) => d,
-        None if key.is_empty() => key,
-        None => &key[..key.iter().rposition(|&b| b == b'/').unwrap_or(0)],
+    let ready = PREPARED.with(|p| {
+        let mut p = p.borrow_mut();
+        let at = p.iter().position(|(s, k, _)| *s == site && **k == *key)?;
+        Some(p.remove(at).2)
+    });
+    let resolved = match ready {
+        Some(r) => r?,
+        None if inline => {
+            if inotify.is_some() {
+                watch_for(root, key);
+            }
+            resolve(root, opts, key)?
+        }
+        None => return Ok(Found::Miss),
     };
-    let watched = inotify.is_some() && super::watch::watch(&root.path, dir);
-    let entry = Rc::new(resolve(root, opts, key)?);
-    let watched =
-        watched && (!matches!(entry.kind, Kind::File) || watch_target(root, &entry.main.rel));
+    let entry = Rc::new(Entry::from(resolved));
+    // Already watched before the read (by the caller of `resolve`, or just above).
+    let watched = inotify.is_some()
+        && watch_for(root, key)
+        && (!matches!(entry.kind, Kind::File) || watch_target(root, &entry.main.rel));
     entry.watched.set(watched && !opts.follow_symlinks);
     entry.checked_ms.set(now);
     entry.generation.set(generation);
@@ -190,7 +281,7 @@ pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Ent
             c.bytes = c.bytes.saturating_sub(entry_bytes(&old));
         }
     });
-    Ok(entry)
+    Ok(Found::Entry(entry))
 }
 
 /// A file reached through a symlink lives in another folder: watch that one too, so
@@ -235,14 +326,16 @@ fn open_visible(root: &Root, opts: Opts, rel: &[u8]) -> Result<(std::fs::File, F
     Ok((file, info))
 }
 
-fn resolve(root: &Root, opts: Opts, key: &[u8]) -> Result<Entry, Error> {
+/// Resolves `key`: opens the path (and a folder's `index.html`, a file's precompressed
+/// siblings), reads small files. Blocking: meant for the blocking pool.
+pub fn resolve(root: &Root, opts: Opts, key: &[u8]) -> Result<Resolved, Error> {
     let (rel, slash) = match key.strip_suffix(b"/") {
         Some(rel) => (rel, true),
         None => (key, key.is_empty()),
     };
     let (file, info) = open_visible(root, opts, rel)?;
     if info.is_dir {
-        let dir_entry = |kind| Entry {
+        let dir_entry = |kind| Resolved {
             kind,
             main: Repr {
                 rel: rel.into(),
@@ -255,10 +348,6 @@ fn resolve(root: &Root, opts: Opts, key: &[u8]) -> Result<Entry, Error> {
             gz: None,
             text: true,
             content_type: "text/html; charset=utf-8".into(),
-            gzipped: RefCell::new(None),
-            watched: Cell::new(false),
-            checked_ms: Cell::new(0),
-            generation: Cell::new(0),
         };
         if !slash {
             return Ok(dir_entry(Kind::DirRedirect));
@@ -287,12 +376,12 @@ fn file_entry(
     rel: Vec<u8>,
     file: std::fs::File,
     info: FileInfo,
-) -> Result<Entry, Error> {
+) -> Result<Resolved, Error> {
     let content_type = files::content_type(&rel);
     let text = files::is_text(&content_type);
     let lower_ends =
         |s: &[u8]| rel.len() >= s.len() && rel[rel.len() - s.len()..].eq_ignore_ascii_case(s);
-    let sibling = |suffix: &[u8], encoding: &'static str| -> Option<Rc<Repr>> {
+    let sibling = |suffix: &[u8], encoding: &'static str| -> Option<Repr> {
         if lower_ends(b".gz") || lower_ends(b".br") {
             return None;
         }
@@ -302,25 +391,19 @@ fn file_entry(
         if i.is_dir {
             return None;
         }
-        repr(srel, f, i, &content_type, encoding, true)
-            .ok()
-            .map(Rc::new)
+        repr(srel, f, i, &content_type, encoding, true).ok()
     };
     let br = sibling(b".br", "br");
     let gz = sibling(b".gz", "gzip");
     let varies = br.is_some() || gz.is_some() || (opts.compress && text);
     let main = repr(rel, file, info, &content_type, "", varies).map_err(OpenError::Io)?;
-    Ok(Entry {
+    Ok(Resolved {
         kind: Kind::File,
         main,
         br,
         gz,
         text,
         content_type: content_type.into(),
-        gzipped: RefCell::new(None),
-        watched: Cell::new(false),
-        checked_ms: Cell::new(0),
-        generation: Cell::new(0),
     })
 }
 
@@ -401,6 +484,39 @@ pub fn render_headers(
 mod tests {
     use super::*;
 
+    fn entry(f: Result<Found, Error>) -> Rc<Entry> {
+        match f {
+            Ok(Found::Entry(e)) => e,
+            _ => panic!("not an entry"),
+        }
+    }
+
+    #[test]
+    fn misses_are_left_to_the_caller_unless_inline() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f.txt"), b"one").unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        let opts = Opts {
+            follow_symlinks: false,
+            compress: false,
+            hidden: false,
+        };
+        assert!(matches!(
+            lookup(4244, &root, opts, b"f.txt", false),
+            Ok(Found::Miss)
+        ));
+        prepared(4244, b"f.txt", resolve(&root, opts, b"f.txt"));
+        assert_eq!(
+            body(&entry(lookup(4244, &root, opts, b"f.txt", false))),
+            b"one"
+        );
+        prepared(4244, b"nope", resolve(&root, opts, b"nope"));
+        assert!(matches!(
+            lookup(4244, &root, opts, b"nope", false),
+            Err(OpenError::NotFound)
+        ));
+    }
+
     fn body(e: &Entry) -> Vec<u8> {
         e.main.body.as_deref().unwrap_or_default().to_vec()
     }
@@ -421,16 +537,16 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let e = lookup(4242, &root, opts, b"f.txt").unwrap();
+            let e = entry(lookup(4242, &root, opts, b"f.txt", true));
             assert_eq!(body(&e), b"one");
-            let again = lookup(4242, &root, opts, b"f.txt").unwrap();
+            let again = entry(lookup(4242, &root, opts, b"f.txt", true));
             assert!(Rc::ptr_eq(&e, &again), "a second lookup is a cache hit");
             assert!(e.watched.get(), "inotify watches the folder");
             std::fs::write(dir.path().join("f.txt"), b"two!").unwrap();
             // Let the event loop see the inotify event, as it would before reading the
             // next request from a socket.
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            let e = lookup(4242, &root, opts, b"f.txt").unwrap();
+            let e = entry(lookup(4242, &root, opts, b"f.txt", true));
             assert_eq!(body(&e), b"two!");
         });
     }
@@ -448,21 +564,22 @@ mod tests {
             hidden: false,
         };
         assert!(matches!(
-            lookup(4243, &root, opts, b"a").unwrap().kind,
+            entry(lookup(4243, &root, opts, b"a", true)).kind,
             Kind::DirRedirect
         ));
         assert!(matches!(
-            lookup(4243, &root, opts, b"a/").unwrap().kind,
+            entry(lookup(4243, &root, opts, b"a/", true)).kind,
             Kind::DirListing
         ));
-        let b = lookup(4243, &root, opts, b"b/").unwrap();
+        let b = entry(lookup(4243, &root, opts, b"b/", true));
         assert!(matches!(b.kind, Kind::File));
         assert_eq!(&*b.main.rel, b"b/index.html");
-        assert!(
-            matches!(lookup(4243, &root, opts, b""), Ok(e) if matches!(e.kind, Kind::DirListing))
-        );
         assert!(matches!(
-            lookup(4243, &root, opts, b"missing"),
+            entry(lookup(4243, &root, opts, b"", true)).kind,
+            Kind::DirListing
+        ));
+        assert!(matches!(
+            lookup(4243, &root, opts, b"missing", true),
             Err(OpenError::NotFound)
         ));
     }

@@ -7,7 +7,7 @@
 use std::fs::File;
 use std::rc::Rc;
 
-use super::cache::{self, Entry, Kind, Repr};
+use super::cache::{self, Entry, Found, Kind, Repr};
 use super::files::OpenError;
 use super::listing::{ListingPlan, ListingQuery};
 use super::path;
@@ -19,31 +19,46 @@ use crate::http::proto::request::{Method, Request};
 use crate::http::proto::response as resp;
 use crate::http::server::{Plan, RangePart};
 
+/// What a GET/HEAD asks for, beyond the request head.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    /// The decoded path ended with `/`.
+    pub trailing_slash: bool,
+    /// The target as sent (for redirects and listings).
+    pub target: path::Target<'a>,
+    /// Close the connection after the answer.
+    pub close: bool,
+    /// Resolve a cache miss here instead of deferring it to the blocking pool (the
+    /// request was already deferred once).
+    pub inline: bool,
+}
+
 /// GET/HEAD of a path: redirect folders without a slash, list folders without an
 /// `index.html`, answer files from the cache (retrying once if a big file changed).
-#[allow(clippy::too_many_arguments)]
+/// A cache miss is answered with [`Plan::Again`]: the engine resolves it off the event
+/// loop and asks again.
 pub fn get(
     site: &Site,
     req: &Request<'_>,
     w: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
-    trailing_slash: bool,
-    target: path::Target<'_>,
-    close: bool,
+    ask: Ask<'_>,
 ) -> Decision<'static> {
-    if trailing_slash && !scratch.is_empty() {
+    if ask.trailing_slash && !scratch.is_empty() {
         scratch.push(b'/');
     }
+    let mut inline = ask.inline;
     for _ in 0..2 {
-        if let Some(d) = get_once(site, req, w, scratch, target, close) {
+        if let Some(d) = get_once(site, req, w, scratch, ask, inline) {
             return d;
         }
         // A big file changed between the cache check and its open: nothing is rendered
-        // yet, so look it up afresh.
+        // yet, so look it up afresh (here: this is rare, and must not loop).
         cache::forget(scratch);
         cache::invalidate_all();
+        inline = true;
     }
-    site.error(req, w, 500, b"", close)
+    site.error(req, w, 500, b"", ask.close)
 }
 
 /// One attempt; `None` when the cached metadata turned out stale.
@@ -52,17 +67,28 @@ fn get_once(
     req: &Request<'_>,
     w: &mut Vec<u8>,
     scratch: &[u8],
-    target: path::Target<'_>,
-    close: bool,
+    ask: Ask<'_>,
+    inline: bool,
 ) -> Option<Decision<'static>> {
-    let entry = match cache::lookup(site.id, &site.root, site.cache_opts, scratch) {
-        Ok(e) => e,
-        Err(OpenError::NotFound) if site.config.spa => {
-            match cache::lookup(site.id, &site.root, site.cache_opts, b"") {
-                Ok(e) if matches!(e.kind, Kind::File) => e,
-                _ => return Some(site.error(req, w, 404, b"", close)),
-            }
+    let (target, close) = (ask.target, ask.close);
+    let lookup =
+        |key: &[u8], inline| cache::lookup(site.id, &site.root, site.cache_opts, key, inline);
+    let entry = match lookup(scratch, inline) {
+        Ok(Found::Entry(e)) => e,
+        Ok(Found::Miss) => {
+            return Some(Decision {
+                plan: Plan::Again(Work::Resolve(scratch.to_vec())),
+                status: 0,
+                bytes: 0,
+                close,
+                consumes_body: false,
+                user: None,
+            })
         }
+        Err(OpenError::NotFound) if site.config.spa => match lookup(b"", true) {
+            Ok(Found::Entry(e)) if matches!(e.kind, Kind::File) => e,
+            _ => return Some(site.error(req, w, 404, b"", close)),
+        },
         Err(OpenError::NotFound) => return Some(site.error(req, w, 404, b"", close)),
         Err(OpenError::Forbidden) => return Some(site.error(req, w, 403, b"", close)),
         Err(OpenError::Io(_)) => return Some(site.error(req, w, 500, b"", close)),

@@ -49,6 +49,8 @@ pub enum Work {
     Put(upload::PutPlan),
     /// Store the files of a multipart POST.
     Post(form::PostPlan),
+    /// Resolve this cache key on the blocking pool (a cache miss).
+    Resolve(Vec<u8>),
 }
 
 static SITE_IDS: AtomicUsize = AtomicUsize::new(1);
@@ -182,7 +184,26 @@ impl App for Site {
                 Work::Listing(p) => Ok(Box::pin(listing::respond(&site, io, p, reply)).await),
                 Work::Put(p) => Box::pin(upload::run_put(&site, io, p, reply)).await,
                 Work::Post(p) => Box::pin(form::run_post(&site, io, p, reply)).await,
+                Work::Resolve(_) => Err(Gone::default()),
             }
+        }
+    }
+
+    fn prepare(self: &Arc<Self>, work: Work) -> impl Future<Output = ()> + Send {
+        let site = self.clone();
+        async move {
+            let Work::Resolve(key) = work else {
+                return;
+            };
+            // Watch before reading, so a change racing with the read is not missed.
+            cache::watch_for(&site.root, &key);
+            let s = site.clone();
+            let k = key.clone();
+            let resolved =
+                tokio::task::spawn_blocking(move || cache::resolve(&s.root, s.cache_opts, &k))
+                    .await
+                    .unwrap_or_else(|e| Err(files::OpenError::Io(std::io::Error::other(e))));
+            cache::prepared(site.id, &key, resolved);
         }
     }
 
