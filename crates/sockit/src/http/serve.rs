@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use super::config::ServeConfig;
 use super::server::{self, Engine, Settings};
-use super::site::{parts, Site};
+use super::site::store::parts;
+use super::site::Site;
 use crate::event::Event;
 
 /// A bound static-file server, not yet running: binding first lets the caller learn

@@ -10,90 +10,22 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
+
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use super::app::{App, Ctx, Decision, Gone, Plan, Reply, Sent};
 use super::io::{give_buf, linger, take_buf, BodyReadError, Io, Kind as BufKind, OpenConn};
 use super::log::{Owned, Record};
+pub use super::wait::busy_here;
+use super::wait::{later, Busy, Wait, Waiter};
 use super::{sendfile, Shared, DISCARD_MAX};
 use crate::http::proto::request::{self as message, Framing, Request};
 use crate::http::proto::response::{self as resp, Finish};
 use crate::http::proto::BodyDecoder;
-
-/// Result of waiting for the next bytes.
-enum Wait {
-    Ready,
-    Timeout,
-}
-
-thread_local! {
-    /// Connections of this worker that are in the middle of a request (not idle).
-    static BUSY: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many connections of the calling worker thread are serving a request right now.
-///
-/// Graceful shutdown waits for this to reach zero and then drops the idle ones: no
-/// per-connection shutdown signal (and its cost on every wait) is needed.
-pub fn busy_here() -> usize {
-    BUSY.with(|b| b.get())
-}
-
-/// Marks a connection busy (counted in [`busy_here`]) until it goes idle or ends.
-struct Busy(bool);
-
-impl Busy {
-    fn set(&mut self, busy: bool) {
-        if self.0 != busy {
-            self.0 = busy;
-            BUSY.with(|b| {
-                b.set(if busy {
-                    b.get() + 1
-                } else {
-                    b.get().saturating_sub(1)
-                })
-            });
-        }
-    }
-}
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        self.set(false);
-    }
-}
-
-/// Per-connection timer, re-armed only when its deadline moves by more than a second.
-struct Waiter {
-    timer: Pin<Box<Sleep>>,
-}
-
-impl Waiter {
-    async fn readable(&mut self, stream: &TcpStream, deadline: Instant) -> io::Result<Wait> {
-        let cur = self.timer.deadline();
-        if cur > deadline || deadline.duration_since(cur) > Duration::from_secs(1) {
-            self.timer.as_mut().reset(deadline);
-        }
-        loop {
-            tokio::select! {
-                biased;
-                r = stream.readable() => { r?; return Ok(Wait::Ready) }
-                _ = self.timer.as_mut() => {
-                    if Instant::now() >= deadline {
-                        return Ok(Wait::Timeout);
-                    }
-                    self.timer.as_mut().reset(deadline);
-                }
-            }
-        }
-    }
-}
 
 /// Serves one connection until it closes; errors end only this connection.
 ///
@@ -502,13 +434,6 @@ impl<A: App> Conn<'_, A> {
             }
         }
     }
-}
-
-/// `t + d`, saturating far in the future instead of overflowing: a timeout of
-/// `u64::MAX` seconds given by a library user must not panic a worker.
-fn later(t: Instant, d: Duration) -> Instant {
-    t.checked_add(d)
-        .unwrap_or_else(|| t + Duration::from_secs(100 * 365 * 86_400))
 }
 
 #[cfg(test)]

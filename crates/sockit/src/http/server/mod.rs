@@ -23,6 +23,7 @@ pub mod conn;
 pub mod io;
 pub mod log;
 pub mod sendfile;
+mod wait;
 mod worker;
 
 use std::io as stdio;

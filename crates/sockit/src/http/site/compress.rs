@@ -11,7 +11,7 @@ use bytes::Bytes;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::cache::{render_headers, Entry, Repr};
+use super::store::cache::{render_headers, Entry, Repr};
 use crate::http::server::Io;
 
 /// Gzips a small cached file; `None` when that would not make it smaller.

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
 use super::multipart::{self, Event};
-use super::parts::Temp;
 use super::route::wants_html;
+use super::store::parts::Temp;
+use super::store::{cache, files};
 use super::upload::{check_body, io_status, open_dir, plan_decision, split, status_of, Stop};
-use super::{cache, files, Decision, Site, Work};
+use super::{Decision, Site, Work};
 use crate::http::proto::request::{Framing, Request};
 use crate::http::proto::response as resp;
 use crate::http::proto::BodyDecoder;

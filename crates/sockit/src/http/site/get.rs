@@ -7,11 +7,11 @@
 use std::fs::File;
 use std::rc::Rc;
 
-use super::cache::{self, Entry, Found, Kind, Repr};
-use super::files::OpenError;
 use super::listing::{ListingPlan, ListingQuery};
 use super::path;
 use super::route::accepts_encoding;
+use super::store::cache::{self, Entry, Found, Kind, Repr};
+use super::store::files::OpenError;
 use super::{Decision, Site, Work, COMPRESS_MIN};
 use crate::http::proto::conditional::{self, Validators};
 use crate::http::proto::range::{self, ByteRange, RangeResult};
@@ -321,7 +321,7 @@ fn body(
 /// Opens a big representation and checks it is still the one the head describes.
 fn open_repr(site: &Site, repr: &Repr) -> Option<File> {
     let (file, info) =
-        super::files::open(&site.root, &repr.rel, site.config.follow_symlinks).ok()?;
+        super::store::files::open(&site.root, &repr.rel, site.config.follow_symlinks).ok()?;
     (info == repr.info).then_some(file)
 }
 

@@ -8,8 +8,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use std::sync::Arc;
 
-use super::files::{self, FileInfo};
 use super::path::encode_segment;
+use super::store::files::{self, FileInfo};
 use super::Site;
 use crate::http::proto::response as resp;
 use crate::http::server::{Io, Reply, Sent};

@@ -3,22 +3,18 @@
 //!
 //! Requests follow this path: [`route`] applies the method rules, authentication and
 //! CORS; [`path`] turns the target into a safe relative path; [`get`] answers from
-//! [`cache`] (backed by [`files`], kept fresh by [`watch`]), or plans a listing
-//! ([`listing`]), an on-the-fly gzip stream ([`compress`]), or an upload ([`upload`],
-//! [`form`] with [`multipart`], temporary files in [`parts`]).
+//! the cache in [`store`], or plans a listing ([`listing`]), an on-the-fly gzip stream
+//! ([`compress`]), or an upload ([`upload`], [`form`] with [`multipart`]).
 
-pub mod cache;
 pub mod compress;
-pub mod files;
 pub mod form;
 pub mod get;
 pub mod listing;
 pub mod multipart;
-pub mod parts;
 pub mod path;
 pub mod route;
+pub mod store;
 pub mod upload;
-pub mod watch;
 
 use std::fs::File;
 use std::future::Future;
@@ -29,7 +25,8 @@ use crate::http::config::ServeConfig;
 use crate::http::proto::request::{Method, Request};
 use crate::http::proto::response::{self as resp, Extra, Finish};
 use crate::http::server::{App, Ctx, Gone, Io, Reply, Sent};
-use files::Root;
+use store::files::Root;
+use store::{cache, files, parts};
 
 /// Below this size on-the-fly gzip is not worth its CPU (and may even grow the body).
 pub const COMPRESS_MIN: u64 = 1024;

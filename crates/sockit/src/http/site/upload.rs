@@ -2,7 +2,7 @@
 //! ([`super::form`]) share with them.
 //!
 //! A file appears whole or not at all: the body goes to a temporary file next to the
-//! target ([`super::parts`]), which is fsynced and renamed over the target only once
+//! target ([`super::store::parts`]), which is fsynced and renamed over the target only once
 //! the body is complete. Every folder written to is opened with `RESOLVE_BENEATH` and
 //! `RESOLVE_NO_SYMLINKS`, and every name created relative to a folder descriptor, so a
 //! symlink can never redirect a write, inside the root or out of it. Missing parent
@@ -16,9 +16,10 @@ use std::sync::Arc;
 use rustix::fs::{AtFlags, Mode};
 use tokio::io::AsyncWriteExt;
 
-use super::files::{self, OpenError};
-use super::parts::Temp;
-use super::{cache, Decision, Site, Work};
+use super::store::cache;
+use super::store::files::{self, OpenError};
+use super::store::parts::Temp;
+use super::{Decision, Site, Work};
 use crate::http::proto::conditional::{self, Validators};
 use crate::http::proto::request::{Framing, Request};
 use crate::http::proto::response as resp;

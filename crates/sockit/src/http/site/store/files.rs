@@ -1,6 +1,6 @@
 //! Opening files under the served folder without ever leaving it.
 //!
-//! [`super::path`] already refused `..` and friends, so only symlinks can still
+//! [`super::super::path`] already refused `..` and friends, so only symlinks can still
 //! lead out. On Linux ≥ 5.6 `openat2(RESOLVE_BENEATH)` makes the kernel refuse any
 //! resolution that leaves the root directory fd, atomically (no check-then-open race).
 //! Absolute symlinks that point back inside, and kernels without `openat2`, fall back to
