@@ -45,7 +45,11 @@ pub(crate) async fn serve<A: App>(
     let mut c = Conn {
         shared: &shared,
         worker,
-        peer,
+        peer_text: if shared.log.on() {
+            peer.ip().to_string().into()
+        } else {
+            Box::default()
+        },
     };
     let close = c.run(&mut io, &mut waiter).await;
     if close {
@@ -89,7 +93,8 @@ struct Pending<W> {
 struct Conn<'a, A> {
     shared: &'a Arc<Shared<A>>,
     worker: usize,
-    peer: SocketAddr,
+    /// The client's address as the access log writes it (empty when the log is off).
+    peer_text: Box<str>,
 }
 
 impl<A: App> Conn<'_, A> {
@@ -144,7 +149,7 @@ impl<A: App> Conn<'_, A> {
             // The common case: answer already rendered, no body to skip, no await.
             if logging {
                 self.log(&Record {
-                    peer: self.peer.ip(),
+                    peer: &self.peer_text,
                     user: d.user,
                     method: req.method_str,
                     target: req.target,
@@ -206,7 +211,7 @@ impl<A: App> Conn<'_, A> {
         };
         let target = parts.next().unwrap_or(b"");
         self.log(&Record {
-            peer: self.peer.ip(),
+            peer: &self.peer_text,
             user: None,
             method,
             target,
@@ -364,7 +369,7 @@ impl<A: App> Conn<'_, A> {
                         };
                         let bytes = resp::error(&mut io.wbuf, 400, false, b"", f);
                         if let Some(l) = &p.log {
-                            self.log(&l.record(self.peer.ip(), 400, bytes));
+                            self.log(&l.record(&self.peer_text, 400, bytes));
                         }
                         return Ok(false);
                     }
@@ -418,7 +423,7 @@ impl<A: App> Conn<'_, A> {
         match outcome {
             Ok(s) => {
                 if let Some(l) = &p.log {
-                    self.log(&l.record(self.peer.ip(), s.status, s.bytes));
+                    self.log(&l.record(&self.peer_text, s.status, s.bytes));
                 }
                 Ok(!s.close)
             }
@@ -426,7 +431,7 @@ impl<A: App> Conn<'_, A> {
                 // A client that left mid-upload still gets its line, with what arrived
                 // (499: nginx's "client closed request").
                 if let (Some(l), true) = (&p.log, p.consumes_body) {
-                    let mut r = l.record(self.peer.ip(), 499, 0);
+                    let mut r = l.record(&self.peer_text, 499, 0);
                     r.received = Some(gone.received);
                     self.log(&r);
                 }

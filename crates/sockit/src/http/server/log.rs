@@ -10,7 +10,6 @@
 //! Callers check [`LogFormat::Off`] first, so a `--quiet` server formats nothing.
 
 use std::io::Write;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -71,8 +70,8 @@ impl std::fmt::Debug for LogSink {
 /// One finished request, as the access log sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
-    /// Client address.
-    pub peer: IpAddr,
+    /// Client address, as text (rendered once per connection, not per line).
+    pub peer: &'a str,
     /// Authenticated user, if `--auth` is on and the client passed it.
     pub user: Option<&'a str>,
     /// Method as sent.
@@ -106,7 +105,7 @@ pub struct Owned {
 
 impl Owned {
     /// Borrows it back as a record.
-    pub fn record(&self, peer: IpAddr, status: u16, bytes: u64) -> Record<'_> {
+    pub fn record<'a>(&'a self, peer: &'a str, status: u16, bytes: u64) -> Record<'a> {
         Record {
             peer,
             user: self.user.as_deref(),
@@ -280,7 +279,8 @@ pub fn format(
     match format {
         LogFormat::Off => {}
         LogFormat::Common => {
-            let _ = write!(out, "{} - ", r.peer);
+            out.extend_from_slice(r.peer.as_bytes());
+            out.extend_from_slice(b" - ");
             push_escaped(out, r.user.unwrap_or("-").as_bytes());
             out.extend_from_slice(b" [");
             out.extend_from_slice(time_clf.as_bytes());
@@ -306,7 +306,7 @@ pub fn format(
         LogFormat::Json => {
             let mut obj = serde_json::json!({
                 "time": time_iso,
-                "remote": r.peer.to_string(),
+                "remote": r.peer,
                 "user": r.user,
                 "method": r.method,
                 "path": String::from_utf8_lossy(r.target),
@@ -328,7 +328,7 @@ mod tests {
 
     fn record(target: &'static [u8]) -> Record<'static> {
         Record {
-            peer: "127.0.0.1".parse().unwrap(),
+            peer: "127.0.0.1",
             user: None,
             method: "GET",
             target,
@@ -381,7 +381,7 @@ mod tests {
     #[test]
     fn json_format_line() {
         let r = Record {
-            peer: "::1".parse().unwrap(),
+            peer: "::1",
             user: Some("bob"),
             method: "PUT",
             target: b"/f",
