@@ -39,7 +39,7 @@ pub struct Handle {
 
 impl Handle {
     /// Graceful shutdown: stop accepting, let requests in flight finish (up to
-    /// [`server::SHUTDOWN_DEADLINE`]), close idle connections.
+    /// 10 s), close idle connections.
     pub fn shutdown(&self) {
         self.engine.shutdown();
     }

@@ -2,8 +2,8 @@
 //!
 //! This is the first line of defence against directory traversal: the decoded path is
 //! split into segments and any segment that could climb (`..`, also when spelled
-//! `%2e%2e` or hidden behind `%2f`), any backslash and any NUL byte is refused before
-//! a single file system call is made. The second line is in [`super::store::files`],
+//! `%2e%2e`), any encoded slash (`%2f`), any raw backslash and any NUL byte is refused
+//! before a single file system call is made. The second line is in `site::store::files`,
 //! which opens files with `openat2(RESOLVE_BENEATH)` so symlinks cannot escape either.
 
 /// Why a request target cannot be mapped to a path.
