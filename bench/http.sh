@@ -2,7 +2,9 @@
 # Whole-program benchmark: `sockit http serve` against nginx and lighttpd on the same folder.
 #
 # What it measures, for each server, in one run:
-#   1. requests/s for a 1 KiB file: wrk -t2 -c32, keep-alive, $DURATION seconds
+#   1. requests/s for a 1 KiB file: wrk -t2 -c32, keep-alive, $DURATION seconds; and the
+#      same with one client thread, wrk -t1 -c32 (all connections from one CPU: what CPU
+#      steering and the hand-over between workers do with a single-threaded client)
 #   2. throughput for a 100 MiB file: wrk -t2 -c4, $DURATION seconds (GiB/s)
 #   3. server CPU time per request for (1) and per GiB for (2): utime+stime from
 #      /proc/PID/stat, summed over the server's processes (nginx master + workers),
@@ -10,6 +12,11 @@
 #   4. 10,000 idle keep-alive connections (each sent one request, then idles): the server's
 #      RSS before and while they are held, how many were served, and wrk's results and
 #      error counts for run (1) repeated while they are held
+#
+# Servers in their default shape and quiet: `sockit` and `nginx` run without an access log;
+# `sockit-log` is sockit's default (Common Log Format on stderr, here redirected to a file)
+# and `nginx-log` nginx with its default `access_log` (combined format, to a file, one
+# write per request).
 #
 # Every server binds 127.0.0.1 on its own free port, is started by this script with a config
 # written to a temp dir, and is stopped by pid. Not a test: results depend on the machine.
@@ -25,7 +32,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVERS=${SERVERS:-"sockit nginx lighttpd floor epoll"}
+SERVERS=${SERVERS:-"sockit sockit-log nginx nginx-log lighttpd floor epoll"}
 DURATION=${DURATION:-10}
 RUNS=${RUNS:-3}
 IDLE=${IDLE:-10000}
@@ -36,9 +43,9 @@ need wrk wrk
 need python3 python3
 for s in $SERVERS; do
   case $s in
-    nginx) need nginx nginx ;;
+    nginx | nginx-log) need nginx nginx ;;
     lighttpd) need lighttpd lighttpd ;;
-    sockit | sockit-hash | floor | epoll) ;;
+    sockit | sockit-log | sockit-hash | floor | epoll) ;;
     *) echo "bench: unknown server $s" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +57,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE + 200)) ]; th
   IDLE=$(( $(ulimit -n) - 200 ))
 fi
 
-if [[ " $SERVERS " == *" sockit "* || " $SERVERS " == *" sockit-hash "* ]]; then
+if [[ " $SERVERS " == *" sockit"* ]]; then
   echo "== building sockit (release)"
   cargo build --release -q -p sockit
 fi
@@ -122,6 +129,14 @@ start_sockit() {
   PID=$!
 }
 
+# sockit's default: the access log on (Common Log Format), written to a file.
+start_sockit-log() {
+  local port=$1
+  "$SOCKIT" http serve "$WWW" --bind 127.0.0.1 --port "$port" \
+    --max-connections $((IDLE + 1000)) 2>"$WORK/sockit-log.access" &
+  PID=$!
+}
+
 # sockit with the kernel's hash instead of CPU steering (--spread hash), for an A/B of
 # the steering in the same run; not in the default SERVERS.
 start_sockit-hash() {
@@ -141,18 +156,21 @@ start_epoll() {
   PID=$!
 }
 
-start_nginx() {
-  local port=$1
-  mkdir -p "$WORK/nginx"
-  cat >"$WORK/nginx/nginx.conf" <<EOF
+start_nginx() { nginx_with "$1" nginx "access_log off;"; }
+start_nginx-log() { nginx_with "$1" nginx-log "access_log $WORK/nginx-log/access.log;"; }
+
+nginx_with() { # port dir access_log-directive
+  local port=$1 dir=$WORK/$2 log=$3
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
 worker_processes auto;
 worker_rlimit_nofile $((IDLE + 5000));
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 daemon off;
 events { worker_connections $((IDLE + 1000)); }
 http {
-  access_log off;
+  $log
   sendfile on;
   tcp_nopush on;
   tcp_nodelay on;
@@ -163,18 +181,18 @@ http {
   open_file_cache_min_uses 1;
   open_file_cache_errors on;
   default_type application/octet-stream;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
   server {
     listen 127.0.0.1:$port;
     root $WWW;
   }
 }
 EOF
-  nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -e "$WORK/nginx/error.log" &
+  nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log" &
   PID=$!
 }
 
@@ -331,6 +349,17 @@ round_one() {
   R[$name.err]+="$errs "
   echo "   round $round $name: 1 KiB $rps req/s, $us µs CPU/req, $sys syscalls/req, $cs switches/req, errors $errs"
 
+  # One client thread: every connection's handshake arrives on the same CPU.
+  t0=$(cpu_ticks "$pid")
+  res=$(run_wrk -t1 -c32 -d"${DURATION}s" --timeout 10s "$url1k")
+  t1=$(cpu_ticks "$pid")
+  read -r n _ _ rps errs <<<"$res"
+  us=$(python3 -c "print(f'{($t1-$t0)/$CLK_TCK/$n*1e6:.2f}')")
+  R[$name.rps_t1]+="$rps "
+  R[$name.us_t1]+="$us "
+  R[$name.err]+="$errs "
+  echo "   round $round $name: 1 KiB, wrk -t1: $rps req/s, $us µs CPU/req, errors $errs"
+
   if [ "$name" != floor ] && [ "$name" != epoll ]; then
     t0=$(cpu_ticks "$pid")
     res=$(run_wrk -t2 -c4 -d"${DURATION}s" --timeout 30s "$url100m")
@@ -381,7 +410,9 @@ for round in $(seq 1 "$RUNS"); do
   order=("${order[@]:$shift_by}" "${order[@]:0:$shift_by}")
   for s in "${order[@]}"; do round_one "$s" "$round"; done
 done
-for s in $SERVERS; do [ "$s" = floor ] || [ "$s" = epoll ] || idle_one "$s"; done
+for s in $SERVERS; do
+  case $s in floor | epoll | *-log) ;; *) idle_one "$s" ;; esac
+done
 echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 med() { median ${R[$1]:-n/a}; }
@@ -389,11 +420,12 @@ errsum() { local t=0 e; for e in ${R[$1.err]:-}; do t=$((t + e)); done; echo "$t
 
 echo
 echo "Medians over $RUNS rounds (each round's figures above):"
-printf '%-9s %12s %10s %12s %10s %10s %12s %9s %14s %14s %10s %s\n' \
-  server "1KiB req/s" "µs CPU/req" "syscalls/req" "cs/req" "GiB/s" "CPU s/GiB" "RSS KiB" "RSS +idle KiB" "req/s +idle" "wrk errors" "idle conns"
+printf '%-11s %12s %10s %12s %10s %10s %10s %10s %12s %9s %14s %14s %10s %s\n' \
+  server "1KiB req/s" "µs CPU/req" "-t1 req/s" "-t1 µs/req" "syscalls/req" "cs/req" "GiB/s" "CPU s/GiB" "RSS KiB" "RSS +idle KiB" "req/s +idle" "wrk errors" "idle conns"
 for s in $SERVERS; do
-  printf '%-9s %12s %10s %12s %10s %10s %12s %9s %14s %14s %10s %s\n' "$s" \
-    "$(med "$s.rps")" "$(med "$s.us_per_req")" "$(med "$s.sys_per_req")" "$(med "$s.cs_per_req")" \
+  printf '%-11s %12s %10s %12s %10s %10s %10s %10s %12s %9s %14s %14s %10s %s\n' "$s" \
+    "$(med "$s.rps")" "$(med "$s.us_per_req")" "$(med "$s.rps_t1")" "$(med "$s.us_t1")" \
+    "$(med "$s.sys_per_req")" "$(med "$s.cs_per_req")" \
     "$(med "$s.gibps")" "$(med "$s.cpu_per_gib")" "${R[$s.rss0]:--}" "${R[$s.rss1]:--}" \
     "${R[$s.rps_idle]:--}" "$(errsum "$s")" "${R[$s.idle]:--}"
 done

@@ -24,8 +24,8 @@ const LIMIT: u16 = 20_000;
 
 use common::Input;
 use libfuzzer_sys::fuzz_target;
-use sockit::http::body::{BodyDecoder, BodyError};
-use sockit::http::message::Framing;
+use sockit::http::proto::body::{BodyDecoder, BodyError};
+use sockit::http::proto::request::Framing;
 
 #[derive(Debug, PartialEq, Eq)]
 enum Outcome {

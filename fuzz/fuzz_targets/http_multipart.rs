@@ -23,7 +23,7 @@ const LIMIT: u16 = 10_000;
 
 use common::Input;
 use libfuzzer_sys::fuzz_target;
-use sockit::http::multipart::{self, Event, Parser};
+use sockit::http::fuzzing::multipart::{self, Event, Parser};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Ev {

@@ -14,7 +14,8 @@ pub enum HttpCommand {
     /// resolution (no request can leave DIR), timeouts and limits. Prints
     /// `sockit: serving DIR on http://ADDR:PORT/` on stderr once listening, then one
     /// access-log line per request. Ctrl-C or SIGTERM stops accepting, lets in-flight
-    /// responses finish (up to 10 s) and exits 0.
+    /// responses finish (up to 10 s) and exits 0; a second one exits 130 at once,
+    /// removing the temporary files of unfinished uploads.
     #[command(
         after_help = "Examples:\n  sockit http serve                      # ./ on http://127.0.0.1:8000/\n  sockit http serve public --port 0      # any free port (printed on stderr)\n  sockit http serve . --bind 0.0.0.0 --write --auth alice:s3cret\n  sockit http serve dist --spa --compress --header 'Cache-Control: no-cache'"
     )]
@@ -77,7 +78,10 @@ pub struct ServeArgs {
     #[arg(long)]
     pub cors: bool,
 
-    /// Extra response header added to every response, as 'Name: value'. Repeatable.
+    /// Extra response header added to every response, as 'Name: value'. Repeatable. A
+    /// name the server sends itself (Server, Content-Type, Cache-Control, ...) replaces
+    /// that header; Content-Length, Transfer-Encoding, Connection and Date are refused,
+    /// since they frame each response.
     #[arg(long = "header", value_name = "'NAME: VALUE'")]
     pub headers: Vec<String>,
 
@@ -113,12 +117,13 @@ pub struct ServeArgs {
     pub max_upload: String,
 
     /// Seconds a client has to send a complete request head once it started one; then
-    /// 408 and close (defeats slowloris).
+    /// 408 and close (defeats slowloris). A connection that sends nothing at all is
+    /// closed silently after this long. 1 to 31536000 (one year).
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub header_timeout: u64,
 
     /// Seconds an idle keep-alive connection is kept open (then closed silently); also
-    /// the longest a body upload or a response download may stall.
+    /// the longest a body upload or a response download may stall. 1 to 31536000.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub idle_timeout: u64,
 
@@ -136,7 +141,7 @@ pub struct ServeArgs {
     pub log_format: LogFormatArg,
 
     /// Worker threads, each with its own event loop and listening socket
-    /// (SO_REUSEPORT). Default: one per CPU core. A worker more than 16 connections
+    /// (SO_REUSEPORT). Default: one per CPU core; at most 1024. A worker more than 16 connections
     /// (plus half the other's load) ahead of the least busy one hands new connections
     /// to it.
     #[arg(long, value_name = "N")]

@@ -1,11 +1,11 @@
-//! Runs `sockit http` commands.
+//! Runs `sockit http` commands: flags -> [`ServeConfig`], signals -> shutdown, errors
+//! -> the flag they came from.
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::Context;
-use sockit::http::config::{parse_auth_arg, parse_header_arg, Spread};
-use sockit::http::{parse_size, LogFormat, ServeConfig};
+use sockit::http::{LogFormat, LogSink, ServeConfig, Server, Spread, MAX_DURATION, MAX_WORKERS};
 use sockit::UsageError;
 
 use crate::cli::http::{self as args, LogFormatArg, SpreadArg};
@@ -29,6 +29,39 @@ fn resolve_bind(bind: &str, port: u16) -> Result<SocketAddr, UsageError> {
         .ok_or_else(|| UsageError::new(format!("invalid --bind address {bind:?}")))
 }
 
+/// `--header 'Name: value'`, checked by the library's rules and named by its flag.
+fn parse_header_arg(text: &str) -> Result<(String, String), UsageError> {
+    let bad =
+        |why: &dyn std::fmt::Display| UsageError::new(format!("invalid --header {text:?}: {why}"));
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| bad(&"expected 'Name: value'"))?;
+    let (name, value) = (name.trim(), value.trim());
+    sockit::http::check_header(name, value).map_err(|e| bad(&e))?;
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// `--auth user:pass`, split at the first colon.
+fn parse_auth_arg(text: &str) -> Result<(String, String), UsageError> {
+    match text.split_once(':') {
+        Some((user, pass)) if !user.is_empty() => Ok((user.to_string(), pass.to_string())),
+        _ => Err(UsageError::new(format!(
+            "invalid --auth {text:?}: expected user:password"
+        ))),
+    }
+}
+
+/// A timeout flag in seconds: at least 1, at most one year.
+fn seconds(flag: &str, secs: u64) -> Result<Duration, UsageError> {
+    let max = MAX_DURATION.as_secs();
+    if secs == 0 || secs > max {
+        return Err(UsageError::new(format!(
+            "{flag}: must be between 1 and {max} seconds (one year), not {secs}"
+        )));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
 fn serve(a: args::ServeArgs, verbose: u8) -> anyhow::Result<()> {
     let addr = resolve_bind(&a.bind, a.port)?;
     if !a.dir.is_dir() {
@@ -40,13 +73,20 @@ fn serve(a: args::ServeArgs, verbose: u8) -> anyhow::Result<()> {
         .map(|h| parse_header_arg(h))
         .collect::<Result<Vec<_>, _>>()?;
     let auth = a.auth.as_deref().map(parse_auth_arg).transpose()?;
-    let max_upload = parse_size(&a.max_upload)?;
-    if a.header_timeout == 0 || a.idle_timeout == 0 {
-        return Err(UsageError::new("timeouts must be at least 1 second").into());
+    let max_upload = sockit::net::values::parse_byte_count(&a.max_upload)
+        .map_err(|why| UsageError::new(format!("--max-upload: {why}")))?;
+    let header_timeout = seconds("--header-timeout", a.header_timeout)?;
+    let idle_timeout = seconds("--idle-timeout", a.idle_timeout)?;
+    if a.max_connections == 0 {
+        return Err(UsageError::new("--max-connections: must be at least 1").into());
     }
-    if a.max_connections == 0 || a.workers == Some(0) {
-        return Err(UsageError::new("--max-connections and --workers must be at least 1").into());
+    if let Some(w) = a.workers.filter(|&w| w == 0 || w > MAX_WORKERS) {
+        return Err(UsageError::new(format!(
+            "--workers: must be between 1 and {MAX_WORKERS}, not {w}"
+        ))
+        .into());
     }
+    let events = crate::ui::events(verbose, crate::ui::EventFormat::Text);
     let mut config = ServeConfig {
         root: a.dir.clone(),
         addr,
@@ -60,15 +100,16 @@ fn serve(a: args::ServeArgs, verbose: u8) -> anyhow::Result<()> {
         headers,
         auth,
         max_upload,
-        header_timeout: Duration::from_secs(a.header_timeout),
-        idle_timeout: Duration::from_secs(a.idle_timeout),
+        header_timeout,
+        idle_timeout,
         max_connections: a.max_connections,
         log: match (a.quiet, a.log_format) {
             (true, _) => LogFormat::Off,
             (false, LogFormatArg::Common) => LogFormat::Common,
             (false, LogFormatArg::Json) => LogFormat::Json,
         },
-        events: crate::ui::events(verbose, crate::ui::EventFormat::Text),
+        log_to: LogSink::new(std::io::stderr()),
+        events,
         spread: match a.spread {
             SpreadArg::Cpu => Spread::Cpu,
             SpreadArg::Hash => Spread::Hash,
@@ -78,5 +119,63 @@ fn serve(a: args::ServeArgs, verbose: u8) -> anyhow::Result<()> {
     if let Some(w) = a.workers {
         config.workers = w;
     }
-    sockit::http::serve(config).with_context(|| format!("cannot serve on {addr}"))
+    let server = Server::bind(config).with_context(|| format!("cannot serve on {addr}"))?;
+    // Install the handlers before the startup line: a supervisor (or a test) that sends
+    // SIGTERM as soon as it reads it must get a graceful stop, not death by signal.
+    let first = signals::install(server.handle()).context("cannot install signal handlers")?;
+    server
+        .run_until(first)
+        .with_context(|| format!("cannot serve on {addr}"))
+}
+
+/// Ctrl-C and SIGTERM for `http serve`: the first starts a graceful shutdown, a second
+/// one means "now" (exit 130 after removing unfinished uploads).
+mod signals {
+    use std::future::Future;
+
+    use sockit::http::Handle;
+    use tokio::signal::unix::{signal, Signal, SignalKind};
+
+    /// Registers the handlers now and returns a future completing at the first signal.
+    pub fn install(handle: Handle) -> std::io::Result<impl Future<Output = ()> + Send> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (mut term, mut int) = {
+            let _guard = rt.enter();
+            (
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::interrupt())?,
+            )
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("sockit-signals".into())
+            .spawn(move || {
+                rt.block_on(async {
+                    next(&mut term, &mut int).await;
+                    // Not `eprintln!`: with stderr gone (a closed pipe) it would panic
+                    // this thread and the server would never shut down.
+                    crate::ui::event(
+                        "shutting down (finishing in-flight requests; again to force)",
+                    );
+                    let _ = tx.send(());
+                    // A second Ctrl-C / SIGTERM means "now": do not make the user wait.
+                    next(&mut term, &mut int).await;
+                    handle.abandon();
+                    crate::ui::event("forced exit");
+                    std::process::exit(130);
+                })
+            })?;
+        Ok(async move {
+            let _ = rx.await;
+        })
+    }
+
+    async fn next(term: &mut Signal, int: &mut Signal) {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    }
 }

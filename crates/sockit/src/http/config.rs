@@ -4,20 +4,35 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::error::UsageError;
+use super::proto::fields::is_token_byte;
+use super::proto::response::RESERVED;
+use super::server::{LogFormat, LogSink, Spread};
 
-/// How each finished request is written to the access log on stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// No access log at all: nothing is formatted per request (benchmarks run like this).
-    Off,
-    /// Common Log Format, the line every log analyser understands.
-    Common,
-    /// One JSON object per line, for log shippers.
-    Json,
+/// The longest timeout accepted: one year. Longer ones are surely typos, and deadlines
+/// computed from them must stay far from the clock's overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The most worker threads accepted (each has its own thread, event loop and socket).
+pub const MAX_WORKERS: usize = 1024;
+
+/// A setting that cannot work; the message names the setting, not a command-line flag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A timeout of zero or over [`MAX_DURATION`].
+    #[error("the {0} must be between 1 second and one year (31536000 seconds)")]
+    Timeout(&'static str),
+    /// No workers, or more than [`MAX_WORKERS`].
+    #[error("the number of workers must be between 1 and {MAX_WORKERS}")]
+    Workers,
+    /// A connection limit of zero.
+    #[error("the connection limit must be at least 1")]
+    Connections,
+    /// An extra header that is malformed or would frame responses wrongly.
+    #[error("{0}")]
+    Header(String),
 }
 
-/// Everything `sockit http serve` needs to know; built from the command line or by a library user.
+/// Everything needed to serve a folder; built from the command line or by a library user.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     /// The folder that is served; no request may reach outside it.
@@ -38,7 +53,8 @@ pub struct ServeConfig {
     pub follow_symlinks: bool,
     /// Gzip text responses on the fly when the client accepts it.
     pub compress: bool,
-    /// Extra `Name: value` headers added to every response.
+    /// Extra `Name: value` headers on every response; each replaces the server's
+    /// default header of the same name (see [`check_header`]).
     pub headers: Vec<(String, String)>,
     /// Required Basic credentials `(user, password)`.
     pub auth: Option<(String, String)>,
@@ -51,8 +67,11 @@ pub struct ServeConfig {
     pub idle_timeout: Duration,
     /// Open connections beyond this are answered 503 and closed.
     pub max_connections: usize,
-    /// Access log format.
+    /// Access log format ([`LogFormat::Off`] by default: a library does not write
+    /// anywhere unless told where).
     pub log: LogFormat,
+    /// Where access-log lines go.
+    pub log_to: LogSink,
     /// Number of worker threads (each with its own event loop and listening socket).
     pub workers: usize,
     /// How the kernel spreads new connections over the workers' listening sockets.
@@ -60,15 +79,6 @@ pub struct ServeConfig {
     /// Where the server reports what happens; per-connection socket details are
     /// [`Level::Verbose`](crate::event::Level::Verbose) events.
     pub events: crate::event::Events,
-}
-
-/// How new connections are spread over the workers (see [`crate::net::steer`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Spread {
-    /// To the worker matching the CPU the handshake arrived on (the default).
-    Cpu,
-    /// By the kernel's hash of addresses and ports (`SO_REUSEPORT` without a program).
-    Hash,
 }
 
 impl Default for ServeConfig {
@@ -89,7 +99,8 @@ impl Default for ServeConfig {
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 10_000,
-            log: LogFormat::Common,
+            log: LogFormat::Off,
+            log_to: LogSink::discard(),
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             spread: Spread::Cpu,
             events: crate::event::Events::discard(),
@@ -97,43 +108,52 @@ impl Default for ServeConfig {
     }
 }
 
-/// Parses a byte size such as `1048576`, `512K`, `10M`, `1G`, `2GiB` or `10MB`.
-///
-/// Suffixes are binary (K = 1024). Used for `--max-upload`, so a typo must be an error,
-/// not a silently huge or zero limit.
-pub fn parse_size(text: &str) -> Result<u64, UsageError> {
-    crate::net::values::parse_byte_count(text)
-        .map_err(|why| UsageError::new(format!("--max-upload: {why}")))
+impl ServeConfig {
+    /// Checks every setting that could make the server fail later (a timeout whose
+    /// deadline overflows the clock, a thread per worker beyond reason, a header that
+    /// breaks message framing).
+    pub fn check(&self) -> Result<(), ConfigError> {
+        for (what, d) in [
+            ("header timeout", self.header_timeout),
+            ("idle timeout", self.idle_timeout),
+        ] {
+            if d < Duration::from_secs(1) || d > MAX_DURATION {
+                return Err(ConfigError::Timeout(what));
+            }
+        }
+        if self.workers == 0 || self.workers > MAX_WORKERS {
+            return Err(ConfigError::Workers);
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError::Connections);
+        }
+        for (name, value) in &self.headers {
+            check_header(name, value)?;
+        }
+        Ok(())
+    }
 }
 
-/// Checks a `--header 'Name: value'` argument and splits it.
+/// Checks an extra response header.
 ///
-/// The name must be an HTTP token and the value free of CR/LF, or a user could inject
-/// whole header lines (response splitting) from the command line by accident.
-pub fn parse_header_arg(text: &str) -> Result<(String, String), UsageError> {
-    let bad = |why: &str| UsageError::new(format!("invalid --header {text:?}: {why}"));
-    let (name, value) = text
-        .split_once(':')
-        .ok_or_else(|| bad("expected 'Name: value'"))?;
-    let name = name.trim();
-    if name.is_empty() || !name.bytes().all(crate::http::message::is_token_byte) {
-        return Err(bad("the name must be a token (letters, digits, -)"));
+/// The name must be an HTTP token and the value free of control characters, or whole
+/// header lines could be injected (response splitting); `Content-Length`,
+/// `Transfer-Encoding`, `Connection` and `Date` are refused, since the server sets them
+/// per response and a second value makes clients misread where a body ends.
+pub fn check_header(name: &str, value: &str) -> Result<(), ConfigError> {
+    let bad = |why: &str| Err(ConfigError::Header(why.to_string()));
+    if name.is_empty() || !name.bytes().all(is_token_byte) {
+        return bad("the name must be a token (letters, digits, -)");
     }
-    let value = value.trim();
     if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-        return Err(bad("the value may not contain control characters"));
+        return bad("the value may not contain control characters");
     }
-    Ok((name.to_string(), value.to_string()))
-}
-
-/// Checks a `--auth user:pass` argument and splits it at the first colon.
-pub fn parse_auth_arg(text: &str) -> Result<(String, String), UsageError> {
-    match text.split_once(':') {
-        Some((user, pass)) if !user.is_empty() => Ok((user.to_string(), pass.to_string())),
-        _ => Err(UsageError::new(format!(
-            "invalid --auth {text:?}: expected user:password"
-        ))),
+    if let Some(r) = RESERVED.iter().find(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(ConfigError::Header(format!(
+            "{r} is set by the server for each response and cannot be configured"
+        )));
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -141,49 +161,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_accept_bytes_and_binary_suffixes() {
-        assert_eq!(parse_size("100").unwrap(), 100);
-        assert_eq!(parse_size("10M").unwrap(), 10 << 20);
-        assert_eq!(parse_size("1G").unwrap(), 1 << 30);
-        assert_eq!(parse_size("512k").unwrap(), 512 << 10);
-        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
-        assert_eq!(parse_size("10MB").unwrap(), 10 << 20);
-        assert_eq!(parse_size("0").unwrap(), 0);
-    }
-
-    #[test]
-    fn sizes_reject_garbage_and_overflow() {
-        for bad in [
-            "",
-            "M",
-            "-1",
-            "1.5G",
-            "10X",
-            "99999999999999999999",
-            "16777216T",
-        ] {
-            assert!(parse_size(bad).is_err(), "{bad}");
+    fn headers_are_checked() {
+        assert!(check_header("X-Test", "a b").is_ok());
+        assert!(check_header("Bad Name", "x").is_err());
+        assert!(check_header("X", "a\r\nInjected: 1").is_err());
+        for name in ["content-length", "Transfer-Encoding", "CONNECTION", "Date"] {
+            assert!(check_header(name, "1").is_err(), "{name}");
         }
+        assert!(check_header("Server", "mine").is_ok());
     }
 
     #[test]
-    fn header_args_are_validated() {
-        assert_eq!(
-            parse_header_arg("X-Test: a b").unwrap(),
-            ("X-Test".to_string(), "a b".to_string())
-        );
-        assert!(parse_header_arg("no colon").is_err());
-        assert!(parse_header_arg("Bad Name: x").is_err());
-        assert!(parse_header_arg("X: a\r\nInjected: 1").is_err());
-    }
-
-    #[test]
-    fn auth_args_split_at_first_colon() {
-        assert_eq!(
-            parse_auth_arg("u:p:q").unwrap(),
-            ("u".to_string(), "p:q".to_string())
-        );
-        assert!(parse_auth_arg("nopass").is_err());
-        assert!(parse_auth_arg(":x").is_err());
+    fn timeouts_are_bounded() {
+        let mut c = ServeConfig::default();
+        assert!(c.check().is_ok());
+        c.header_timeout = Duration::from_secs(u64::MAX);
+        assert_eq!(c.check(), Err(ConfigError::Timeout("header timeout")));
+        c.header_timeout = MAX_DURATION;
+        c.idle_timeout = Duration::ZERO;
+        assert_eq!(c.check(), Err(ConfigError::Timeout("idle timeout")));
+        c.idle_timeout = MAX_DURATION;
+        c.workers = MAX_WORKERS + 1;
+        assert_eq!(c.check(), Err(ConfigError::Workers));
     }
 }

@@ -1,46 +1,32 @@
-//! HTTP/1.1: a static file server built on sockit's own connection loop.
+//! HTTP/1.1: a static file server built on sockit's own connection engine, and the
+//! message model the server and the client share.
 //!
-//! Requests are tokenized by `httparse`; everything after that is ours: framing rules
-//! (keep-alive, pipelining, `Expect: 100-continue`, chunked bodies), limits and timeouts,
-//! safe path resolution, conditional and range requests, and zero-copy file bodies with
-//! `sendfile(2)`. The modules follow the life of a request:
+//! Requests are tokenized by `httparse`; everything after that is ours. The module has
+//! three rooms:
 //!
-//! - [`server`]: listening sockets, one worker per core, connection limit, shutdown.
-//! - [`conn`]: one connection: read heads, answer in order, keep-alive, timeouts.
-//! - [`stream`]: the socket with its pooled read/write buffers.
-//! - [`message`]: request head parsing and validation (smuggling rules, limits).
-//! - [`body`]: request bodies (`Content-Length`, chunked), `100 Continue`.
-//! - [`handler`]: turns a request into a response plan (methods, auth, CORS).
-//! - [`get`]: GET/HEAD of files: representation, validators, ranges.
-//! - [`path`], [`files`], [`cache`]: safe path resolution and cached file metadata.
-//! - [`range`], [`conditional`]: `Range` and validator logic (RFC 9110).
-//! - [`listing`], [`upload`], [`form`]: directory pages, PUT/DELETE, form uploads.
-//! - [`response`], [`sendfile`], [`log`]: head rendering, zero-copy bodies, access log.
+//! - [`proto`]: the message model, sans-I/O: request and response heads, field syntax,
+//!   bodies by length and chunked, ranges, validators, dates.
+//! - `server`: the engine: listeners, workers, the connection loop, keep-alive,
+//!   limits, timeouts, `sendfile(2)`, the access log, graceful shutdown. It serves any
+//!   application through one small trait.
+//! - `site`: the static-file application: safe paths, cached files, listings,
+//!   uploads, compression.
+//!
+//! A Rust program serves a folder with [`ServeConfig`] and [`Server`] (or [`serve`]).
 
-pub mod balance;
-pub mod body;
-pub mod cache;
-pub mod clock;
-pub mod compress;
-pub mod conditional;
-pub mod config;
-pub mod conn;
-pub mod files;
-pub mod form;
-pub mod get;
-pub mod handler;
-pub mod listing;
-pub mod log;
-pub mod message;
-pub mod multipart;
-pub mod path;
-pub mod range;
-pub mod response;
-pub mod sendfile;
-pub mod server;
-pub mod stream;
-pub mod upload;
-pub mod watch;
+mod config;
+pub mod proto;
+mod serve;
+pub(crate) mod server;
+pub(crate) mod site;
 
-pub use config::{parse_size, LogFormat, ServeConfig};
-pub use server::{serve, Server};
+pub use config::{check_header, ConfigError, ServeConfig, MAX_DURATION, MAX_WORKERS};
+pub use serve::{serve, Handle, Server};
+pub use server::{LogFormat, LogSink, Spread};
+
+/// What the fuzz targets reach into; not part of the supported API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::site::multipart;
+    pub use super::site::path;
+}

@@ -12,7 +12,7 @@
 //!
 //! Steering can pile connections onto one worker when their packets all arrive on one
 //! CPU (a single-queue NIC, a single client thread); the HTTP server rebalances at accept
-//! time for that (see `http::balance`).
+//! time for that (see `http::server::balance`).
 
 use std::io;
 use std::os::fd::AsRawFd;

@@ -31,6 +31,7 @@ pub(crate) async fn chat_client(
         id,
         mut queue,
         kick,
+        queued,
     } = joined;
     let name = format!("<user {id}>");
 
@@ -92,6 +93,7 @@ pub(crate) async fn chat_client(
         while let Some(item) = queue.recv().await {
             if let Outgoing::Data(data) = item {
                 writer.write_all(&data).await?;
+                queued.fetch_sub(data.len(), std::sync::atomic::Ordering::Relaxed);
             }
         }
         Ok::<(), ConnError>(())

@@ -66,6 +66,7 @@ pub(crate) async fn print_client(
         id,
         mut queue,
         kick,
+        queued,
     } = joined;
     let membership = Membership { ctx, id };
     let (reader, mut writer) = stream.split();
@@ -158,7 +159,10 @@ pub(crate) async fn print_client(
     let sending = async {
         while let Some(item) = queue.recv().await {
             match item {
-                Outgoing::Data(data) => writer.write_all(&data).await?,
+                Outgoing::Data(data) => {
+                    writer.write_all(&data).await?;
+                    queued.fetch_sub(data.len(), std::sync::atomic::Ordering::Relaxed);
+                }
                 Outgoing::End => {
                     if ctx.config.shutdown_on_eof {
                         writer.shutdown().await?;

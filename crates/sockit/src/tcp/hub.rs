@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
@@ -17,6 +17,10 @@ use tokio_util::sync::CancellationToken;
 /// every client (`Bytes` is reference-counted), so a deep queue costs memory only for
 /// what the slowest client has not taken yet: at most this many stdin chunks.
 pub const CLIENT_QUEUE: usize = 64;
+
+/// Bytes that may wait for one client: beyond this it counts as not reading, whatever
+/// the size of the messages (stdin chunks are up to 1 MiB, chat lines a few bytes).
+pub const CLIENT_QUEUE_BYTES: usize = 8 << 20;
 
 /// What goes into a client's queue.
 #[derive(Debug, Clone)]
@@ -38,6 +42,17 @@ pub struct Member {
     pub tx: mpsc::Sender<Outgoing>,
     /// Cancelled to disconnect the client (it does not read: `--slow-client drop`).
     pub kick: CancellationToken,
+    /// Bytes queued for the client and not yet written to its socket.
+    pub queued: Arc<AtomicUsize>,
+}
+
+impl Member {
+    /// Whether `len` more bytes fit the client's byte allowance (a lone message of any
+    /// size fits an empty queue).
+    pub fn has_room(&self, len: usize) -> bool {
+        let queued = self.queued.load(Ordering::Relaxed);
+        queued == 0 || queued + len <= CLIENT_QUEUE_BYTES
+    }
 }
 
 /// What a client gets when it joins: its number, its queue, and the token that
@@ -50,6 +65,8 @@ pub struct Joined {
     pub queue: mpsc::Receiver<Outgoing>,
     /// Cancelled when the server disconnects this client.
     pub kick: CancellationToken,
+    /// Bytes queued and not yet written; the client's task takes off what it writes.
+    pub queued: Arc<AtomicUsize>,
 }
 
 /// The set of connected clients.
@@ -98,6 +115,7 @@ impl Hub {
         };
         let (tx, queue) = mpsc::channel(CLIENT_QUEUE);
         let kick = CancellationToken::new();
+        let queued = Arc::new(AtomicUsize::new(0));
         let mut members = self.lock();
         // Checked under the lock: `end_input` marks and then walks the members under
         // the same lock, so a client either is walked or sees the mark.
@@ -111,10 +129,16 @@ impl Hub {
                 peer,
                 tx,
                 kick: kick.clone(),
+                queued: queued.clone(),
             },
         );
         self.set_count(members.len());
-        Joined { id, queue, kick }
+        Joined {
+            id,
+            queue,
+            kick,
+            queued,
+        }
     }
 
     /// Removes a client; its queue closes once queued messages are drained.

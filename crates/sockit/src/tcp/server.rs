@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -470,16 +471,37 @@ async fn send_to_all(ctx: &Context, item: Outgoing) {
     }
 }
 
-/// Queues `item` for one client, applying the slow-client policy when its queue is full.
+/// Queues `item` for one client, applying the slow-client policy when its queue is full
+/// (in messages or in bytes).
 pub(crate) async fn deliver(ctx: &Context, member: &Member, item: Outgoing) {
-    let item = match member.tx.try_send(item) {
-        Ok(()) => return,
-        // A closed queue means that client just left: nothing to do.
-        Err(TrySendError::Closed(_)) => return,
-        Err(TrySendError::Full(item)) => item,
+    let len = match &item {
+        Outgoing::Data(data) => data.len(),
+        Outgoing::End => 0,
+    };
+    let item = if member.has_room(len) {
+        // Counted before it is queued: the client's task may write it and take it off
+        // before this task runs again.
+        member.queued.fetch_add(len, Ordering::Relaxed);
+        match member.tx.try_send(item) {
+            Ok(()) => return,
+            // A closed queue means that client just left: nothing to do.
+            Err(TrySendError::Closed(_)) => return,
+            Err(TrySendError::Full(item)) => {
+                member.queued.fetch_sub(len, Ordering::Relaxed);
+                item
+            }
+        }
+    } else {
+        item
     };
     let alone = ctx.hub.count() <= 1;
     if ctx.config.slow_client == SlowClient::Wait || alone {
+        // Wait for room; the client's task takes bytes off as it writes them.
+        tokio::select! {
+            () = wait_for_room(member, len) => {}
+            () = member.kick.cancelled() => return,
+        }
+        member.queued.fetch_add(len, Ordering::Relaxed);
         tokio::select! {
             _ = member.tx.send(item) => {}
             () = member.kick.cancelled() => {}
@@ -498,4 +520,14 @@ pub(crate) async fn deliver(ctx: &Context, member: &Member, item: Outgoing) {
     );
     member.kick.cancel();
     ctx.hub.leave(member.id);
+}
+
+/// Waits until `len` more bytes fit the member's allowance (polling: only a client that
+/// does not read gets here, and it is waited for on purpose).
+async fn wait_for_room(member: &Member, len: usize) {
+    let mut pause = Duration::from_millis(1);
+    while !member.has_room(len) {
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
 }

@@ -1,7 +1,7 @@
 //! Conditional requests (RFC 9110 §13): let caches revalidate for free (304) and stop
 //! lost updates (412).
 
-use crate::http::message::{trim, Request};
+use super::fields::trim;
 
 /// What the preconditions say to do with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,11 +66,24 @@ pub fn list_matches(list: &[u8], etag: Option<&[u8]>, weak: bool) -> bool {
     tags(list).any(|(is_weak, tag)| tag == etag && (weak || !is_weak))
 }
 
+/// The precondition fields of a request (RFC 9110 §13.1), as sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Preconditions<'a> {
+    /// `If-Match`.
+    pub if_match: Option<&'a [u8]>,
+    /// `If-None-Match`.
+    pub if_none_match: Option<&'a [u8]>,
+    /// `If-Modified-Since`.
+    pub if_modified_since: Option<&'a [u8]>,
+    /// `If-Unmodified-Since`.
+    pub if_unmodified_since: Option<&'a [u8]>,
+}
+
 /// Evaluates the preconditions in the order RFC 9110 §13.2.2 prescribes.
 ///
 /// `current` is `None` when the target does not exist (then `If-Match` fails and
 /// `If-None-Match: *` passes, which is how PUT does create-only).
-pub fn evaluate(req: &Request<'_>, current: Option<Validators<'_>>, safe: bool) -> Outcome {
+pub fn evaluate(req: Preconditions<'_>, current: Option<Validators<'_>>, safe: bool) -> Outcome {
     let etag = current.map(|v| v.etag);
     if let Some(list) = req.if_match {
         if !list_matches(list, etag, false) {
@@ -119,7 +132,7 @@ pub fn if_range_holds(value: &[u8], cur: Validators<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::message::{header_slots, parse};
+    use crate::http::proto::request::{header_slots, parse};
 
     const ETAG: &[u8] = b"\"abc\"";
     const MODIFIED: u64 = 1_700_000_000; // Tue, 14 Nov 2023 22:13:20 GMT
@@ -132,7 +145,7 @@ mod tests {
             etag: ETAG,
             modified: MODIFIED,
         });
-        evaluate(&req, cur, safe)
+        evaluate(req.preconditions(), cur, safe)
     }
 
     #[test]

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use crate::http::cache::{render_headers, Entry, Repr};
-use crate::http::conn::Io;
+use super::store::cache::{render_headers, Entry, Repr};
+use crate::http::server::Io;
 
 /// Gzips a small cached file; `None` when that would not make it smaller.
 pub fn gzip_repr(entry: &Entry) -> Option<Repr> {
@@ -43,7 +43,6 @@ pub fn gzip_repr(entry: &Entry) -> Option<Repr> {
         etag: etag_str.into_bytes().into(),
         headers,
         body: Some(Bytes::from(out)),
-        encoding: "gzip",
     })
 }
 
@@ -83,12 +82,12 @@ pub async fn stream(io: &mut Io, file: std::fs::File) -> std::io::Result<u64> {
             continue;
         }
         total += chunk.len() as u64;
-        io.wbuf
-            .extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-        io.wbuf.extend_from_slice(&chunk);
-        io.wbuf.extend_from_slice(b"\r\n");
+        let w = io.out();
+        w.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        w.extend_from_slice(&chunk);
+        w.extend_from_slice(b"\r\n");
         io.flush(false).await?;
     }
-    io.wbuf.extend_from_slice(b"0\r\n\r\n");
+    io.out().extend_from_slice(b"0\r\n\r\n");
     Ok(total)
 }

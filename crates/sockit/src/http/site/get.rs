@@ -7,43 +7,58 @@
 use std::fs::File;
 use std::rc::Rc;
 
-use crate::http::cache::{self, Entry, Kind, Repr};
-use crate::http::conditional::{self, Validators};
-use crate::http::files::OpenError;
-use crate::http::handler::{
-    accepts_encoding, done, error, finish, Decision, Plan, Site, COMPRESS_MIN,
-};
-use crate::http::listing::ListingQuery;
-use crate::http::message::{Method, Request};
-use crate::http::path;
-use crate::http::range::{self, ByteRange, RangeResult};
-use crate::http::response as resp;
+use super::listing::{ListingPlan, ListingQuery};
+use super::path;
+use super::route::accepts_encoding;
+use super::store::cache::{self, Entry, Found, Kind, Repr};
+use super::store::files::OpenError;
+use super::{Decision, Site, Work, COMPRESS_MIN};
+use crate::http::proto::conditional::{self, Validators};
+use crate::http::proto::range::{self, ByteRange, RangeResult};
+use crate::http::proto::request::{Method, Request};
+use crate::http::proto::response as resp;
+use crate::http::server::{Plan, RangePart};
+
+/// What a GET/HEAD asks for, beyond the request head.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    /// The decoded path ended with `/`.
+    pub trailing_slash: bool,
+    /// The target as sent (for redirects and listings).
+    pub target: path::Target<'a>,
+    /// Close the connection after the answer.
+    pub close: bool,
+    /// Resolve a cache miss here instead of deferring it to the blocking pool (the
+    /// request was already deferred once).
+    pub inline: bool,
+}
 
 /// GET/HEAD of a path: redirect folders without a slash, list folders without an
 /// `index.html`, answer files from the cache (retrying once if a big file changed).
-#[allow(clippy::too_many_arguments)]
+/// A cache miss is answered with [`Plan::Again`]: the engine resolves it off the event
+/// loop and asks again.
 pub fn get(
     site: &Site,
     req: &Request<'_>,
     w: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
-    trailing_slash: bool,
-    target: path::Target<'_>,
-    close: bool,
-) -> Decision {
-    if trailing_slash && !scratch.is_empty() {
+    ask: Ask<'_>,
+) -> Decision<'static> {
+    if ask.trailing_slash && !scratch.is_empty() {
         scratch.push(b'/');
     }
+    let mut inline = ask.inline;
     for _ in 0..2 {
-        if let Some(d) = get_once(site, req, w, scratch, target, close) {
+        if let Some(d) = get_once(site, req, w, scratch, ask, inline) {
             return d;
         }
         // A big file changed between the cache check and its open: nothing is rendered
-        // yet, so look it up afresh.
+        // yet, so look it up afresh (here: this is rare, and must not loop).
         cache::forget(scratch);
         cache::invalidate_all();
+        inline = true;
     }
-    error(site, req, w, 500, b"", close)
+    site.error(req, w, 500, b"", ask.close)
 }
 
 /// One attempt; `None` when the cached metadata turned out stale.
@@ -52,20 +67,31 @@ fn get_once(
     req: &Request<'_>,
     w: &mut Vec<u8>,
     scratch: &[u8],
-    target: path::Target<'_>,
-    close: bool,
-) -> Option<Decision> {
-    let entry = match cache::lookup(site.id, &site.root, site.cache_opts, scratch) {
-        Ok(e) => e,
-        Err(OpenError::NotFound) if site.config.spa => {
-            match cache::lookup(site.id, &site.root, site.cache_opts, b"") {
-                Ok(e) if matches!(e.kind, Kind::File) => e,
-                _ => return Some(error(site, req, w, 404, b"", close)),
-            }
+    ask: Ask<'_>,
+    inline: bool,
+) -> Option<Decision<'static>> {
+    let (target, close) = (ask.target, ask.close);
+    let lookup =
+        |key: &[u8], inline| cache::lookup(site.id, &site.root, site.cache_opts, key, inline);
+    let entry = match lookup(scratch, inline) {
+        Ok(Found::Entry(e)) => e,
+        Ok(Found::Miss) => {
+            return Some(Decision {
+                plan: Plan::Again(Work::Resolve(scratch.to_vec())),
+                status: 0,
+                bytes: 0,
+                close,
+                consumes_body: false,
+                user: None,
+            })
         }
-        Err(OpenError::NotFound) => return Some(error(site, req, w, 404, b"", close)),
-        Err(OpenError::Forbidden) => return Some(error(site, req, w, 403, b"", close)),
-        Err(OpenError::Io(_)) => return Some(error(site, req, w, 500, b"", close)),
+        Err(OpenError::NotFound) if site.config.spa => match lookup(b"", true) {
+            Ok(Found::Entry(e)) if matches!(e.kind, Kind::File) => e,
+            _ => return Some(site.error(req, w, 404, b"", close)),
+        },
+        Err(OpenError::NotFound) => return Some(site.error(req, w, 404, b"", close)),
+        Err(OpenError::Forbidden) => return Some(site.error(req, w, 403, b"", close)),
+        Err(OpenError::Io(_)) => return Some(site.error(req, w, 500, b"", close)),
     };
     Some(match entry.kind {
         Kind::DirRedirect => {
@@ -78,7 +104,7 @@ fn get_once(
             }
             let mut h = Vec::with_capacity(location.len() + 12);
             resp::header(&mut h, b"Location", &location);
-            error(site, req, w, 301, &h, close)
+            site.error(req, w, 301, &h, close)
         }
         Kind::DirListing => {
             let mut query = ListingQuery::parse(target.query);
@@ -90,38 +116,47 @@ fn get_once(
                 })
             });
             Decision {
-                plan: Plan::Listing {
+                plan: Plan::App(Work::Listing(ListingPlan {
                     rel: entry.main.rel.to_vec(),
                     url_path: target.path.to_vec(),
                     query,
                     json,
                     head_only: req.method == Method::Head,
-                },
+                })),
                 status: 200,
                 bytes: 0,
                 close,
                 consumes_body: false,
-                log: None,
-                http10: false,
+                user: None,
             }
         }
         Kind::File => return serve_file(site, req, w, &entry, close),
     })
 }
 
-/// Picks the representation: a precompressed sibling, an on-the-fly gzip of a small
-/// text file, or the file itself. `Err(file)` means "stream it gzipped".
-fn choose(site: &Site, req: &Request<'_>, entry: &Rc<Entry>) -> Result<Option<Rc<Repr>>, ()> {
+/// Which representation of a file answers a request.
+enum Choice {
+    /// The file itself.
+    Identity,
+    /// A stored encoded representation: a precompressed sibling or a cached gzip.
+    Encoded(Rc<Repr>),
+    /// A big text file gzipped on the fly with chunked coding (HTTP/1.1 only).
+    GzipStream,
+}
+
+/// Picks the representation: a precompressed sibling, an on-the-fly gzip of a text
+/// file, or the file itself.
+fn choose(site: &Site, req: &Request<'_>, entry: &Rc<Entry>) -> Choice {
     let ae = req.accept_encoding;
     if ae.is_none() {
-        return Ok(None);
+        return Choice::Identity;
     }
     // Precompressed siblings exist only when the owner made them; prefer Brotli.
-    if entry.br.is_some() && accepts_encoding(ae, b"br") {
-        return Ok(entry.br.clone());
+    if let (Some(br), true) = (&entry.br, accepts_encoding(ae, b"br")) {
+        return Choice::Encoded(br.clone());
     }
-    if entry.gz.is_some() && accepts_encoding(ae, b"gzip") {
-        return Ok(entry.gz.clone());
+    if let (Some(gz), true) = (&entry.gz, accepts_encoding(ae, b"gzip")) {
+        return Choice::Encoded(gz.clone());
     }
     if site.config.compress
         && entry.text
@@ -130,15 +165,22 @@ fn choose(site: &Site, req: &Request<'_>, entry: &Rc<Entry>) -> Result<Option<Rc
         && accepts_encoding(ae, b"gzip")
     {
         if entry.main.body.is_none() {
-            return if req.minor == 1 { Err(()) } else { Ok(None) };
+            return if req.minor == 1 {
+                Choice::GzipStream
+            } else {
+                Choice::Identity
+            };
         }
         let mut slot = entry.gzipped.borrow_mut();
         if slot.is_none() {
-            *slot = crate::http::compress::gzip_repr(entry).map(Rc::new);
+            *slot = super::compress::gzip_repr(entry).map(Rc::new);
         }
-        return Ok(slot.clone());
+        return match &*slot {
+            Some(r) => Choice::Encoded(r.clone()),
+            None => Choice::Identity,
+        };
     }
-    Ok(None)
+    Choice::Identity
 }
 
 /// Answers from a cached file entry; `None` if a big file no longer matches the cache.
@@ -148,10 +190,11 @@ fn serve_file(
     w: &mut Vec<u8>,
     entry: &Rc<Entry>,
     close: bool,
-) -> Option<Decision> {
+) -> Option<Decision<'static>> {
     let chosen = match choose(site, req, entry) {
-        Ok(c) => c,
-        Err(()) => {
+        Choice::Identity => None,
+        Choice::Encoded(r) => Some(r),
+        Choice::GzipStream => {
             let file = open_repr(site, &entry.main)?;
             return Some(gzip_stream(site, req, w, entry, file, close));
         }
@@ -175,21 +218,21 @@ fn serve_repr(
     repr: &Repr,
     file: Option<File>,
     close: bool,
-) -> Decision {
+) -> Decision<'static> {
     let head_only = req.method == Method::Head;
     let validators = Validators {
         etag: &repr.etag,
         modified: repr.info.modified_secs(),
     };
-    match conditional::evaluate(req, Some(validators), true) {
+    match conditional::evaluate(req.preconditions(), Some(validators), true) {
         conditional::Outcome::Proceed => {}
         conditional::Outcome::NotModified => {
             resp::start(w, 304);
             w.extend_from_slice(&repr.headers);
-            resp::finish(w, finish(site, req, close));
-            return done(304, 0, close);
+            resp::finish(w, site.finish(req, close));
+            return Decision::done(304, 0, close);
         }
-        conditional::Outcome::Failed => return error(site, req, w, 412, b"", close),
+        conditional::Outcome::Failed => return site.error(req, w, 412, b"", close),
     }
     let size = repr.info.size;
     let ranges = match req.range {
@@ -207,7 +250,7 @@ fn serve_repr(
             resp::start(w, 200);
             w.extend_from_slice(&repr.headers);
             resp::content_length(w, size);
-            resp::finish(w, finish(site, req, close));
+            resp::finish(w, site.finish(req, close));
             body(repr, file, w, 0, size, head_only, 200, close)
         }
         RangeResult::Unsatisfiable => {
@@ -215,7 +258,7 @@ fn serve_repr(
             h.extend_from_slice(b"Content-Range: bytes */");
             resp::push_u64(&mut h, size);
             h.extend_from_slice(b"\r\n");
-            error(site, req, w, 416, &h, close)
+            site.error(req, w, 416, &h, close)
         }
         RangeResult::Ranges(rs) if rs.len() == 1 => {
             let r = rs[0];
@@ -223,7 +266,7 @@ fn serve_repr(
             w.extend_from_slice(&repr.headers);
             push_content_range(w, r, size);
             resp::content_length(w, r.len());
-            resp::finish(w, finish(site, req, close));
+            resp::finish(w, site.finish(req, close));
             body(repr, file, w, r.start, r.len(), head_only, 206, close)
         }
         RangeResult::Ranges(rs) => multi_range(site, req, w, entry, repr, file, &rs, close),
@@ -251,15 +294,15 @@ fn body(
     head_only: bool,
     status: u16,
     close: bool,
-) -> Decision {
+) -> Decision<'static> {
     if head_only {
-        return done(status, 0, close);
+        return Decision::done(status, 0, close);
     }
     match (&repr.body, file) {
         (Some(b), _) => {
             let start = offset as usize;
             w.extend_from_slice(&b[start..start + len as usize]);
-            done(status, len, close)
+            Decision::done(status, len, close)
         }
         (None, Some(file)) => Decision {
             plan: Plan::File { file, offset, len },
@@ -267,19 +310,18 @@ fn body(
             bytes: len,
             close,
             consumes_body: false,
-            log: None,
-            http10: false,
+            user: None,
         },
         // Not reachable (big files are opened before rendering); end the connection
         // rather than send a head without its body.
-        (None, None) => done(500, 0, true),
+        (None, None) => Decision::done(500, 0, true),
     }
 }
 
 /// Opens a big representation and checks it is still the one the head describes.
 fn open_repr(site: &Site, repr: &Repr) -> Option<File> {
     let (file, info) =
-        crate::http::files::open(&site.root, &repr.rel, site.config.follow_symlinks).ok()?;
+        super::store::files::open(&site.root, &repr.rel, site.config.follow_symlinks).ok()?;
     (info == repr.info).then_some(file)
 }
 
@@ -293,7 +335,7 @@ fn multi_range(
     file: Option<File>,
     rs: &[ByteRange],
     close: bool,
-) -> Decision {
+) -> Decision<'static> {
     let boundary = format!("sockit-{:016x}", boundary_seed());
     let mut parts = Vec::with_capacity(rs.len());
     let mut total = 0u64;
@@ -310,7 +352,11 @@ fn multi_range(
         push_content_range(&mut h, *r, repr.info.size);
         h.extend_from_slice(b"\r\n");
         total += h.len() as u64 + r.len();
-        parts.push((h, r.start, r.len()));
+        parts.push(RangePart {
+            head: h,
+            offset: r.start,
+            len: r.len(),
+        });
     }
     let tail = format!("\r\n--{boundary}--\r\n").into_bytes();
     total += tail.len() as u64;
@@ -326,17 +372,17 @@ fn multi_range(
     w.extend_from_slice(boundary.as_bytes());
     w.extend_from_slice(b"\r\n");
     resp::content_length(w, total);
-    resp::finish(w, finish(site, req, close));
+    resp::finish(w, site.finish(req, close));
     if req.method == Method::Head {
-        return done(206, 0, close);
+        return Decision::done(206, 0, close);
     }
     if let Some(b) = &repr.body {
-        for (h, off, len) in &parts {
-            w.extend_from_slice(h);
-            w.extend_from_slice(&b[*off as usize..(*off + *len) as usize]);
+        for p in &parts {
+            w.extend_from_slice(&p.head);
+            w.extend_from_slice(&b[p.offset as usize..(p.offset + p.len) as usize]);
         }
         w.extend_from_slice(&tail);
-        return done(206, total, close);
+        return Decision::done(206, total, close);
     }
     match file {
         Some(file) => Decision {
@@ -345,10 +391,9 @@ fn multi_range(
             bytes: total,
             close,
             consumes_body: false,
-            log: None,
-            http10: false,
+            user: None,
         },
-        None => done(500, 0, true), // not reachable: big files are opened first
+        None => Decision::done(500, 0, true), // not reachable: big files are opened first
     }
 }
 
@@ -379,7 +424,7 @@ fn gzip_stream(
     entry: &Entry,
     file: File,
     close: bool,
-) -> Decision {
+) -> Decision<'static> {
     let etag = {
         let e = &entry.main.etag;
         let mut t = e[..e.len().saturating_sub(1)].to_vec();
@@ -398,31 +443,30 @@ fn gzip_stream(
         true,
         false,
     );
-    match conditional::evaluate(req, Some(validators), true) {
+    match conditional::evaluate(req.preconditions(), Some(validators), true) {
         conditional::Outcome::Proceed => {}
         conditional::Outcome::NotModified => {
             resp::start(w, 304);
             w.extend_from_slice(&headers);
-            resp::finish(w, finish(site, req, close));
-            return done(304, 0, close);
+            resp::finish(w, site.finish(req, close));
+            return Decision::done(304, 0, close);
         }
-        conditional::Outcome::Failed => return error(site, req, w, 412, b"", close),
+        conditional::Outcome::Failed => return site.error(req, w, 412, b"", close),
     }
     resp::start(w, 200);
     // No Accept-Ranges: byte ranges of a stream compressed on the fly are not offered.
     w.extend_from_slice(&headers);
     w.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-    resp::finish(w, finish(site, req, close));
+    resp::finish(w, site.finish(req, close));
     if req.method == Method::Head {
-        return done(200, 0, close);
+        return Decision::done(200, 0, close);
     }
     Decision {
-        plan: Plan::Gzip { file },
+        plan: Plan::App(Work::Gzip(file)),
         status: 200,
         bytes: 0,
         close,
         consumes_body: false,
-        log: None,
-        http10: false,
+        user: None,
     }
 }

@@ -48,22 +48,24 @@ fn parse_u64(s: &[u8]) -> Option<u64> {
 /// Syntax errors make the server ignore the header (RFC 9110 §14.2), which is why they
 /// give [`RangeResult::Full`] and not 400.
 pub fn evaluate(value: &[u8], len: u64) -> RangeResult {
-    let value = crate::http::message::trim(value);
+    let value = super::fields::trim(value);
     let Some(eq) = value.iter().position(|&b| b == b'=') else {
         return RangeResult::Full;
     };
-    if !crate::http::message::trim(&value[..eq]).eq_ignore_ascii_case(b"bytes") {
+    if !super::fields::trim(&value[..eq]).eq_ignore_ascii_case(b"bytes") {
         return RangeResult::Full;
     }
     let mut ranges = Vec::new();
-    let mut any = false;
+    let mut specs = 0usize;
     for spec in value[eq + 1..].split(|&b| b == b',') {
-        let spec = crate::http::message::trim(spec);
+        let spec = super::fields::trim(spec);
         if spec.is_empty() {
             continue; // "bytes=0-1, ,2-3": empty list elements are allowed
         }
-        any = true;
-        if ranges.len() >= MAX_RANGES {
+        // Every range counts toward the limit, satisfiable or not: otherwise a list of
+        // thousands of out-of-bounds ranges would still be parsed in full.
+        specs += 1;
+        if specs > MAX_RANGES {
             return RangeResult::Full;
         }
         let Some(dash) = spec.iter().position(|&b| b == b'-') else {
@@ -104,7 +106,7 @@ pub fn evaluate(value: &[u8], len: u64) -> RangeResult {
             ranges.push(r);
         }
     }
-    if !any {
+    if specs == 0 {
         return RangeResult::Full;
     }
     if ranges.is_empty() {
@@ -210,6 +212,13 @@ mod tests {
             assert_eq!(evaluate(v, 100), RangeResult::Full, "{v:?}");
         }
         let many: Vec<String> = (0..MAX_RANGES + 1).map(|i| format!("{i}-{i}")).collect();
+        assert_eq!(
+            evaluate(format!("bytes={}", many.join(",")).as_bytes(), 1000),
+            RangeResult::Full
+        );
+        // Unsatisfiable ranges count too.
+        let mut many: Vec<String> = (0..MAX_RANGES).map(|i| format!("{}-", 5000 + i)).collect();
+        many.push("0-0".into());
         assert_eq!(
             evaluate(format!("bytes={}", many.join(",")).as_bytes(), 1000),
             RangeResult::Full

@@ -4,7 +4,8 @@
 //! file); the `Date` line is formatted at most once per second per thread. Rendering a
 //! head is then a handful of `extend_from_slice` calls, no allocation and no `format!`.
 
-use std::cell::RefCell;
+use super::date::push_date;
+pub use super::fields::{content_length, header, push_u64};
 
 /// Reason phrase for a status code (informational only; clients go by the number).
 pub fn reason(status: u16) -> &'static str {
@@ -38,64 +39,6 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Appends the decimal form of `n` without going through `fmt`.
-pub fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&tmp[i..]);
-}
-
-/// Current wall-clock second, from the cheap coarse clock (a vDSO read, ~ns).
-pub fn now_secs() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec we pass.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
-    if rc == 0 && ts.tv_sec >= 0 {
-        ts.tv_sec as u64
-    } else {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }
-}
-
-/// Formats Unix seconds as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
-pub fn http_date(secs: u64) -> String {
-    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
-}
-
-thread_local! {
-    /// (second, "Date: ...\r\n") for this thread.
-    static DATE: RefCell<(u64, Vec<u8>)> = const { RefCell::new((u64::MAX, Vec::new())) };
-}
-
-/// Appends `Date: <now>\r\n`, re-formatting only when the second changed.
-pub fn push_date(buf: &mut Vec<u8>) {
-    let now = now_secs();
-    DATE.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.0 != now {
-            d.0 = now;
-            d.1.clear();
-            d.1.extend_from_slice(b"Date: ");
-            d.1.extend_from_slice(http_date(now).as_bytes());
-            d.1.extend_from_slice(b"\r\n");
-        }
-        buf.extend_from_slice(&d.1);
-    });
-}
-
 /// Appends the status line and the headers every response carries (`Server`, `Date`).
 ///
 /// We answer `HTTP/1.1` to 1.0 clients too, as RFC 9110 §2.5 asks (the major version
@@ -120,19 +63,61 @@ pub fn start(buf: &mut Vec<u8>, status: u16) {
     push_date(buf);
 }
 
-/// Appends one header line.
-pub fn header(buf: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    buf.extend_from_slice(name);
-    buf.extend_from_slice(b": ");
-    buf.extend_from_slice(value);
-    buf.extend_from_slice(b"\r\n");
+/// Header lines a server adds to every response (`--header`, CORS), and the names of
+/// the default headers they replace.
+///
+/// A configured header replaces the default of the same name instead of being sent
+/// next to it: two `Server` or `Cache-Control` lines would leave each client to pick
+/// one. Removing the replaced lines costs a scan of the head, done only when some
+/// configured name is also one the server sends by default.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    lines: Box<[u8]>,
+    replaces: Box<[Box<[u8]>]>,
 }
 
-/// Appends `Content-Length: n\r\n`.
-pub fn content_length(buf: &mut Vec<u8>, n: u64) {
-    buf.extend_from_slice(b"Content-Length: ");
-    push_u64(buf, n);
-    buf.extend_from_slice(b"\r\n");
+/// Header names a configured header may never set: they frame the message or describe
+/// the connection, and a second value would make clients read the body wrongly.
+pub const RESERVED: [&str; 4] = ["Content-Length", "Transfer-Encoding", "Connection", "Date"];
+
+/// Default headers that a configured header of the same name replaces.
+const REPLACEABLE: [&str; 12] = [
+    "Server",
+    "Content-Type",
+    "Last-Modified",
+    "ETag",
+    "Accept-Ranges",
+    "Vary",
+    "Content-Encoding",
+    "Location",
+    "Allow",
+    "Retry-After",
+    "WWW-Authenticate",
+    "Access-Control-Allow-Origin",
+];
+
+impl Extra {
+    /// Pre-renders `Name: value` pairs (already checked: token names, no CR/LF, none of
+    /// [`RESERVED`]).
+    pub fn new(headers: &[(String, String)]) -> Extra {
+        let mut lines = Vec::new();
+        let mut replaces: Vec<Box<[u8]>> = Vec::new();
+        for (k, v) in headers {
+            header(&mut lines, k.as_bytes(), v.as_bytes());
+            if REPLACEABLE.iter().any(|r| r.eq_ignore_ascii_case(k)) {
+                replaces.push(k.as_bytes().into());
+            }
+        }
+        Extra {
+            lines: lines.into(),
+            replaces: replaces.into(),
+        }
+    }
+
+    /// The rendered lines.
+    pub fn lines(&self) -> &[u8] {
+        &self.lines
+    }
 }
 
 /// How a response ends the head: what to say about the connection, which site-wide
@@ -143,19 +128,52 @@ pub struct Finish<'a> {
     pub close: bool,
     /// The client is HTTP/1.0 and asked for keep-alive (it needs to hear it back).
     pub keep_alive_1_0: bool,
-    /// Pre-rendered `--header` and CORS lines.
-    pub extra: &'a [u8],
+    /// Configured lines added to every response.
+    pub extra: &'a Extra,
 }
 
 /// Appends the connection header, the site-wide headers and the blank line.
 pub fn finish(buf: &mut Vec<u8>, f: Finish<'_>) {
+    if !f.extra.replaces.is_empty() {
+        drop_replaced(buf, &f.extra.replaces);
+    }
     if f.close {
         buf.extend_from_slice(b"Connection: close\r\n");
     } else if f.keep_alive_1_0 {
         buf.extend_from_slice(b"Connection: keep-alive\r\n");
     }
-    buf.extend_from_slice(f.extra);
+    buf.extend_from_slice(&f.extra.lines);
     buf.extend_from_slice(b"\r\n");
+}
+
+/// Removes, from the head being rendered at the end of `buf`, the lines whose names are
+/// in `names`. The head starts at the last status line: nothing the server renders into
+/// a head before [`finish`] contains `HTTP/1.1 ` (targets have no spaces), so the last
+/// one is this head's, whatever earlier pipelined responses hold.
+fn drop_replaced(buf: &mut Vec<u8>, names: &[Box<[u8]>]) {
+    const STATUS: &[u8] = b"HTTP/1.1 ";
+    let Some(start) = buf.windows(STATUS.len()).rposition(|w| w == STATUS) else {
+        return;
+    };
+    let mut out = start;
+    let mut i = start;
+    let mut first = true;
+    while i < buf.len() {
+        let end = buf[i..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |p| i + p + 1);
+        let line = &buf[i..end];
+        let name = line.split(|&b| b == b':').next().unwrap_or(b"");
+        let drop = !first && names.iter().any(|n| n.eq_ignore_ascii_case(name));
+        if !drop {
+            buf.copy_within(i..end, out);
+            out += end - i;
+        }
+        first = false;
+        i = end;
+    }
+    buf.truncate(out);
 }
 
 /// Writes a complete error response with a small HTML body (none for HEAD, 204, 304).
@@ -200,20 +218,6 @@ fn push_status(buf: &mut Vec<u8>, status: u16, reason: &str) {
     buf.extend_from_slice(reason.as_bytes());
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn html_escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,7 +238,7 @@ mod tests {
             let f = Finish {
                 close: true,
                 keep_alive_1_0: false,
-                extra: b"",
+                extra: &Extra::default(),
             };
             let n = error(&mut b, status, false, b"", f);
             let text = String::from_utf8(b).unwrap();
@@ -253,7 +257,7 @@ mod tests {
         let f = Finish {
             close: false,
             keep_alive_1_0: false,
-            extra: b"X-A: 1\r\n",
+            extra: &Extra::new(&[("X-A".into(), "1".into())]),
         };
         error(&mut b, 404, true, b"", f);
         let text = String::from_utf8(b).unwrap();
@@ -262,9 +266,23 @@ mod tests {
     }
 
     #[test]
-    fn escaping() {
-        let mut s = String::new();
-        html_escape("<a href=\"x\">&'", &mut s);
-        assert_eq!(s, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    fn configured_headers_replace_defaults() {
+        let extra = Extra::new(&[("server".into(), "mine".into())]);
+        let mut b = b"HTTP/1.1 200 OK\r\nprevious body".to_vec();
+        let before = b.len();
+        start(&mut b, 404);
+        b.extend_from_slice(b"Content-Type: text/plain\r\n");
+        let f = Finish {
+            close: false,
+            keep_alive_1_0: false,
+            extra: &extra,
+        };
+        finish(&mut b, f);
+        let head = String::from_utf8(b[before..].to_vec()).unwrap();
+        assert!(head.starts_with("HTTP/1.1 404 Not Found\r\n"), "{head}");
+        assert!(!head.contains("Server: sockit"), "{head}");
+        assert_eq!(head.matches("erver:").count(), 1, "{head}");
+        assert!(head.contains("server: mine\r\n\r\n"), "{head}");
+        assert!(head.contains("Content-Type: text/plain\r\n"));
     }
 }

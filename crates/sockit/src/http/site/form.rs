@@ -7,17 +7,16 @@ use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
 
-use crate::http::body::BodyDecoder;
-use crate::http::cache;
-use crate::http::conn::Io;
-use crate::http::files;
-use crate::http::handler::{error, finish_late, wants_html, Decision, Plan, Site};
-use crate::http::message::{Framing, Request};
-use crate::http::multipart::{self, Event};
-use crate::http::response as resp;
-use crate::http::upload::{
-    check_body, io_status, open_dir, plan_decision, split, status_of, Stop, Temp,
-};
+use super::multipart::{self, Event};
+use super::route::wants_html;
+use super::store::parts::Temp;
+use super::store::{cache, files};
+use super::upload::{check_body, io_status, open_dir, plan_decision, split, status_of, Stop};
+use super::{Decision, Site, Work};
+use crate::http::proto::request::{Framing, Request};
+use crate::http::proto::response as resp;
+use crate::http::proto::BodyDecoder;
+use crate::http::server::{Gone, Io, Reply, Sent};
 
 /// A multipart POST that passed every check and now needs its body.
 #[derive(Debug)]
@@ -40,12 +39,12 @@ pub fn plan_post(
     url_path: &[u8],
     keep_close: bool,
     close: bool,
-) -> Decision {
+) -> Decision<'static> {
     let Some(boundary) = req.content_type.and_then(multipart::boundary) else {
-        return error(site, req, w, 415, b"", close);
+        return site.error(req, w, 415, b"", close);
     };
     if let Some(status) = check_body(site, req) {
-        return error(site, req, w, status, b"", true);
+        return site.error(req, w, status, b"", true);
     }
     // Into the folder the path names, or the folder containing the file it names.
     let (dir, mut location) = match files::open(&site.root, rel, site.config.follow_symlinks) {
@@ -64,13 +63,13 @@ pub fn plan_post(
                 .to_vec();
             (split(rel).0.to_vec(), l)
         }
-        Err(e) => return error(site, req, w, status_of(&e), b"", close),
+        Err(e) => return site.error(req, w, status_of(&e), b"", close),
     };
     if location.is_empty() {
         location.push(b'/');
     }
     plan_decision(
-        Plan::Post(PostPlan {
+        Work::Post(PostPlan {
             dir,
             boundary,
             framing: req.framing,
@@ -104,22 +103,31 @@ pub async fn run_post(
     site: &Arc<Site>,
     io: &mut Io,
     p: PostPlan,
-    close: bool,
-    http10: bool,
-) -> Result<(u16, u64, bool), ()> {
+    reply: Reply,
+) -> Result<Sent, Gone> {
     let mut saved = Vec::new();
     let result = post_body(site, io, &p, &mut saved).await;
     cache::invalidate_all();
-    let fin = |close| finish_late(site, http10, close);
+    let close = reply.close;
+    let fin = |close| site.finish_late(reply, close);
+    let sent = |status, bytes, close| Sent {
+        status,
+        bytes,
+        close,
+    };
     match result {
-        Err(Stop::Gone) => Err(()),
-        Err(Stop::Status(s)) => Ok((s, resp::error(&mut io.wbuf, s, false, b"", fin(true)), true)),
+        Err(Stop::Gone(received)) => Err(Gone { received }),
+        Err(Stop::Status(s)) => Ok(sent(
+            s,
+            resp::error(io.out(), s, false, b"", fin(true)),
+            true,
+        )),
         Ok(()) if p.html => {
             let mut h = Vec::new();
             resp::header(&mut h, b"Location", &p.location);
-            Ok((
+            Ok(sent(
                 303,
-                resp::error(&mut io.wbuf, 303, false, &h, fin(close)),
+                resp::error(io.out(), 303, false, &h, fin(close)),
                 close,
             ))
         }
@@ -130,14 +138,14 @@ pub async fn run_post(
                 .collect();
             let mut body = serde_json::to_vec(&names).unwrap_or_default();
             body.push(b'\n');
-            resp::start(&mut io.wbuf, 201);
-            resp::header(&mut io.wbuf, b"Location", &p.location);
-            io.wbuf
-                .extend_from_slice(b"Content-Type: application/json\r\n");
-            resp::content_length(&mut io.wbuf, body.len() as u64);
-            resp::finish(&mut io.wbuf, fin(close));
-            io.wbuf.extend_from_slice(&body);
-            Ok((201, body.len() as u64, close))
+            let w = io.out();
+            resp::start(w, 201);
+            resp::header(w, b"Location", &p.location);
+            w.extend_from_slice(b"Content-Type: application/json\r\n");
+            resp::content_length(w, body.len() as u64);
+            resp::finish(w, fin(close));
+            w.extend_from_slice(&body);
+            Ok(sent(201, body.len() as u64, close))
         }
     }
 }
@@ -150,14 +158,18 @@ async fn post_body(
 ) -> Result<(), Stop> {
     let dir = Arc::new(open_dir(site, &p.dir).map_err(Stop::Status)?);
     if p.expect_continue {
-        io.send_continue().await.map_err(|_| Stop::Gone)?;
+        io.send_continue().await.map_err(|_| Stop::Gone(0))?;
     }
     let mut parser = multipart::Parser::new(&p.boundary);
     let mut dec = BodyDecoder::new(p.framing);
     let mut total = 0u64;
     let mut current: Option<(Temp, tokio::fs::File, Vec<u8>)> = None;
     loop {
-        let more = match io.body_chunk(&mut dec).await? {
+        let more = match io
+            .body_chunk(&mut dec)
+            .await
+            .map_err(|e| Stop::reading(e, total))?
+        {
             Some(chunk) => {
                 total += chunk.len() as u64;
                 if total > site.config.max_upload {
@@ -185,7 +197,7 @@ async fn post_body(
                     };
                     let name = sanitize_filename(&filename, site.config.hidden)
                         .ok_or(Stop::Status(400))?;
-                    let (temp, file) = Temp::create(&dir, &name).map_err(io_status)?;
+                    let (temp, file) = Temp::create(&site.parts, &dir, &name).map_err(io_status)?;
                     current = Some((temp, tokio::fs::File::from_std(file), name));
                 }
                 Event::Data(d) => {

@@ -14,7 +14,22 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use crate::http::server::Slot;
+/// Counts a connection against the connection limit for as long as it lives.
+#[derive(Debug)]
+pub struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    /// Takes over one count already added to `active`.
+    pub(crate) fn new(active: Arc<AtomicUsize>) -> Slot {
+        Slot(active)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// A connection accepted by one worker and passed to another.
 #[derive(Debug)]

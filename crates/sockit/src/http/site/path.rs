@@ -2,8 +2,8 @@
 //!
 //! This is the first line of defence against directory traversal: the decoded path is
 //! split into segments and any segment that could climb (`..`, also when spelled
-//! `%2e%2e` or hidden behind `%2f`), any backslash and any NUL byte is refused before
-//! a single file system call is made. The second line is in [`crate::http::files`],
+//! `%2e%2e`), any encoded slash (`%2f`), any raw backslash and any NUL byte is refused
+//! before a single file system call is made. The second line is in `site::store::files`,
 //! which opens files with `openat2(RESOLVE_BENEATH)` so symlinks cannot escape either.
 
 /// Why a request target cannot be mapped to a path.
@@ -73,7 +73,8 @@ pub fn split_target(raw: &[u8]) -> Result<Target<'_>, PathError> {
 /// (empty for the root).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Normalized {
-    /// The encoded path ended with `/` (matters for directories: no slash means redirect).
+    /// The decoded path ends with `/` (or `/.`): it names a folder's contents (matters
+    /// for folders: without the slash they are redirected).
     pub trailing_slash: bool,
 }
 
@@ -88,8 +89,10 @@ fn hex(b: u8) -> Option<u8> {
 
 /// Percent-decodes `path` (starting with `/`) into `out` and normalizes it.
 ///
-/// Decoding happens before splitting, so `%2f` separates segments and `%2e%2e` is `..`
-/// like any other spelling: the checks below see what the file system would see.
+/// Decoding happens before splitting, so `%2e%2e` is `..` like any other spelling and
+/// the checks below see what the file system would see; `%2f` is refused, since no
+/// file name contains a slash. A raw `\` is refused (it is not a URI character and
+/// means a separator to some clients); `%5C` is an ordinary name byte on Linux.
 /// `.` and empty segments are dropped; `..` is refused outright (clients remove dot
 /// segments before sending, RFC 3986 §5.2.4, so one that arrives is an attack or a bug).
 /// `out` is a reused buffer so the hot path does not allocate.
@@ -118,7 +121,8 @@ pub fn normalize(path: &[u8], hidden: bool, out: &mut Vec<u8>) -> Result<Normali
     };
     while i < path.len() {
         let mut b = path[i];
-        if b == b'%' {
+        let encoded = b == b'%';
+        if encoded {
             let (h, l) = match (path.get(i + 1), path.get(i + 2)) {
                 (Some(&h), Some(&l)) => (h, l),
                 _ => return Err(PathError::BadRequest),
@@ -131,12 +135,18 @@ pub fn normalize(path: &[u8], hidden: bool, out: &mut Vec<u8>) -> Result<Normali
         } else {
             i += 1;
         }
-        match b {
-            0 | b'\\' => return Err(PathError::BadRequest),
-            b'/' => seg_start = push_segment_end(out, seg_start)?,
+        match (b, encoded) {
+            (0, _) | (b'\\', false) => return Err(PathError::BadRequest),
+            // An encoded slash would make one name into two segments: refuse it rather
+            // than guess (a file name cannot contain `/`).
+            (b'/', true) => return Err(PathError::BadRequest),
+            (b'/', false) => seg_start = push_segment_end(out, seg_start)?,
             _ => out.push(b),
         }
     }
+    // The decoded path names a folder when its last segment is empty or `.`.
+    let last_segment_empty = out.len() == seg_start || &out[seg_start..] == b".";
+    let trailing_slash = last_segment_empty && !out.is_empty();
     push_segment_end(out, seg_start)?;
     // Every kept segment was followed by a '/'; drop the last one.
     if out.last() == Some(&b'/') {
@@ -146,7 +156,7 @@ pub fn normalize(path: &[u8], hidden: bool, out: &mut Vec<u8>) -> Result<Normali
         return Err(PathError::Hidden);
     }
     Ok(Normalized {
-        trailing_slash: path.len() > 1 && path.ends_with(b"/"),
+        trailing_slash: trailing_slash && !out.is_empty(),
     })
 }
 
@@ -192,11 +202,11 @@ mod tests {
             "/%2e%2e/etc/passwd",
             "/%2E%2E%2Fetc%2Fpasswd",
             "/a%2f..%2f..%2fetc",
+            "/sub%2ff.txt",
+            "/sub%2Fput.txt",
             "/.%2e/x",
             "/a/..",
-            "/..%5cwindows",
             "/a\\b",
-            "/a%5cb",
             "/a%00b",
             "/a%0",
             "/a%zz",
@@ -207,8 +217,20 @@ mod tests {
     }
 
     #[test]
-    fn encoded_slash_splits_segments() {
-        assert_eq!(norm("/a%2fb").unwrap(), ("a/b".into(), false));
+    fn encoded_backslash_is_a_name_byte() {
+        assert_eq!(norm("/a%5Cb").unwrap(), ("a\\b".into(), false));
+        // Not `..`: one segment named `..\windows` (a dot-file, so hidden by default).
+        assert_eq!(norm("/..%5cwindows"), Err(PathError::Hidden));
+    }
+
+    #[test]
+    fn trailing_slash_is_read_from_the_decoded_path() {
+        assert_eq!(norm("/a/").unwrap(), ("a".into(), true));
+        assert_eq!(norm("/a/.").unwrap(), ("a".into(), true));
+        assert_eq!(norm("/a/%2e").unwrap(), ("a".into(), true));
+        assert_eq!(norm("/a").unwrap(), ("a".into(), false));
+        assert_eq!(norm("/").unwrap(), (String::new(), false));
+        assert_eq!(norm("//").unwrap(), (String::new(), false));
     }
 
     #[test]

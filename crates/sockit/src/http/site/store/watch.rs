@@ -127,7 +127,7 @@ pub fn changed() -> Option<bool> {
             Poll::Ready(Ok(mut guard)) => {
                 // Invalidate before draining: another worker whose own registration
                 // misses the (already drained) event still sees the new generation.
-                crate::http::cache::invalidate_all();
+                super::cache::invalidate_all();
                 let mut buf = [0u8; 4096];
                 loop {
                     match guard.try_io(|fd| {

@@ -1,6 +1,6 @@
 //! Opening files under the served folder without ever leaving it.
 //!
-//! [`crate::http::path`] already refused `..` and friends, so only symlinks can still
+//! [`super::super::path`] already refused `..` and friends, so only symlinks can still
 //! lead out. On Linux ≥ 5.6 `openat2(RESOLVE_BENEATH)` makes the kernel refuse any
 //! resolution that leaves the root directory fd, atomically (no check-then-open race).
 //! Absolute symlinks that point back inside, and kernels without `openat2`, fall back to
@@ -145,6 +145,58 @@ pub fn open(root: &Root, rel: &[u8], follow_symlinks: bool) -> Result<(File, Fil
     let st = rustix::fs::fstat(&fd).map_err(|e| OpenError::Io(e.into()))?;
     let info = FileInfo::from_stat(&st).ok_or(OpenError::Forbidden)?;
     Ok((File::from(fd), info))
+}
+
+/// Opens folder `rel` to create or remove names in it: beneath the root and through no
+/// symlink at all (`RESOLVE_NO_SYMLINKS`), so an upload never lands where a link points,
+/// even inside the root. A symlink on the way is [`OpenError::Forbidden`].
+pub fn open_for_writing(root: &Root, rel: &[u8]) -> Result<(File, FileInfo), OpenError> {
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOFOLLOW;
+    let fd = match rustix::fs::openat2(
+        &root.fd,
+        rel_or_dot(rel),
+        flags,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOSYS) => open_components(root, rel, flags)?,
+        Err(e) => return Err(classify(e)),
+    };
+    let st = rustix::fs::fstat(&fd).map_err(|e| OpenError::Io(e.into()))?;
+    let info = FileInfo::from_stat(&st).ok_or(OpenError::Forbidden)?;
+    Ok((File::from(fd), info))
+}
+
+/// Old kernels without `openat2`: one `openat(O_NOFOLLOW)` per component.
+fn open_components(root: &Root, rel: &[u8], flags: OFlags) -> Result<OwnedFd, OpenError> {
+    let mut fd = rustix::fs::openat(&root.fd, ".", flags, Mode::empty()).map_err(classify)?;
+    for seg in rel.split(|&b| b == b'/').filter(|s| !s.is_empty()) {
+        fd = rustix::fs::openat(&fd, std::ffi::OsStr::from_bytes(seg), flags, Mode::empty())
+            .map_err(classify)?;
+    }
+    Ok(fd)
+}
+
+/// Does the file behind `file` (opened from `rel`) have a dot-name anywhere below the
+/// root once symlinks are resolved? A link `config.txt -> .env` must not serve `.env`
+/// while `/.env` itself is hidden. Costs one `readlink` of `/proc/self/fd`, and only
+/// when `rel` is not already the resolved path.
+pub fn resolves_hidden(root: &Root, file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    let link = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let Ok(real) = std::fs::read_link(link) else {
+        return false;
+    };
+    let below = real.strip_prefix(&root.path).unwrap_or(&real);
+    let hidden = |c: std::path::Component<'_>| c.as_os_str().as_bytes().first() == Some(&b'.');
+    match real.strip_prefix(&root.path) {
+        Ok(_) => below.components().any(hidden),
+        // Outside the root (--follow-symlinks): only the name itself is ours to judge.
+        Err(_) => real
+            .file_name()
+            .is_some_and(|n| n.as_bytes().first() == Some(&b'.')),
+    }
 }
 
 /// The portable fallback: resolve every symlink and require the result to stay under

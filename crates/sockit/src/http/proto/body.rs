@@ -5,7 +5,7 @@
 //! (chunk sizes, extensions, trailers, CRLFs) testable without sockets, and lets the
 //! connection loop keep any bytes after the body for the next pipelined request.
 
-use crate::http::message::Framing;
+use super::request::Framing;
 
 /// Longest chunk-size line (with extensions) and longest trailer section we accept.
 const MAX_LINE: usize = 4096;

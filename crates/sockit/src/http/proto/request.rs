@@ -8,6 +8,8 @@
 
 use std::mem::MaybeUninit;
 
+use super::fields::{has_token, is_token_byte, trim};
+
 /// Header storage for one parse, to be declared on the stack by the caller.
 pub type HeaderSlots<'a> = [MaybeUninit<httparse::Header<'a>>; MAX_HEADERS];
 
@@ -122,6 +124,18 @@ pub struct Request<'a> {
     pub ac_request_headers: Option<&'a [u8]>,
 }
 
+impl<'a> Request<'a> {
+    /// The precondition fields, for [`super::conditional::evaluate`].
+    pub fn preconditions(&self) -> super::conditional::Preconditions<'a> {
+        super::conditional::Preconditions {
+            if_match: self.if_match,
+            if_none_match: self.if_none_match,
+            if_modified_since: self.if_modified_since,
+            if_unmodified_since: self.if_unmodified_since,
+        }
+    }
+}
+
 /// A request head that cannot be served; the connection is closed after the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeadError {
@@ -131,30 +145,6 @@ pub struct HeadError {
 
 const fn bad(status: u16) -> HeadError {
     HeadError { status }
-}
-
-/// `tchar` from RFC 9110 §5.6.2: the characters allowed in methods and field names.
-pub fn is_token_byte(b: u8) -> bool {
-    matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.'
-        | b'^' | b'_' | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
-}
-
-/// Case-insensitive search for `token` in a comma-separated field value.
-pub fn has_token(value: &[u8], token: &[u8]) -> bool {
-    value
-        .split(|&b| b == b',')
-        .any(|item| trim(item).eq_ignore_ascii_case(token))
-}
-
-/// Strips optional whitespace (SP / HTAB) from both ends.
-pub fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
 }
 
 /// Parses a `Content-Length` value: decimal digits only, possibly a list of identical
@@ -531,11 +521,5 @@ mod tests {
         .unwrap()
         .unwrap();
         assert!(r.expect_continue);
-    }
-
-    #[test]
-    fn tokens_in_lists() {
-        assert!(has_token(b"keep-alive, Upgrade", b"upgrade"));
-        assert!(!has_token(b"keep-alive-x", b"keep-alive"));
     }
 }

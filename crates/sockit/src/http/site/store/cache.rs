@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
-use crate::http::files::{self, FileInfo, OpenError, Root};
+use super::files::{self, FileInfo, OpenError, Root};
+pub use super::resolve::{render_headers, resolve, Resolved};
 
 /// Files up to this size are kept in memory and sent with the head in one `write`.
 pub const SMALL_FILE: u64 = 64 * 1024;
@@ -22,7 +23,7 @@ const MAX_BYTES: usize = 32 << 20;
 /// Per-thread entry budget.
 const MAX_ENTRIES: usize = 8192;
 /// With inotify watching its folder, an entry younger than this (ms) is trusted without
-/// a `stat`: edits are seen at once through [`crate::http::watch`], and this bound only
+/// a `stat`: edits are seen at once through [`super::watch`], and this bound only
 /// matters for what inotify cannot see (e.g. a symlink's target in an unwatched folder).
 const TRUST_MS: u64 = 1000;
 
@@ -47,8 +48,6 @@ pub struct Repr {
     pub headers: Box<[u8]>,
     /// Whole content for small files.
     pub body: Option<Bytes>,
-    /// Content-Encoding token (`gzip`, `br`) or empty for identity.
-    pub encoding: &'static str,
 }
 
 /// What a path resolved to.
@@ -80,9 +79,11 @@ pub struct Entry {
     /// On-the-fly gzip of a small text file, computed on first demand.
     pub gzipped: RefCell<Option<Rc<Repr>>>,
     /// inotify watches the folders this entry depends on.
-    watched: Cell<bool>,
-    checked_ms: Cell<u64>,
-    generation: Cell<u64>,
+    pub(super) watched: Cell<bool>,
+    /// When it was last found fresh (coarse monotonic ms).
+    pub(super) checked_ms: Cell<u64>,
+    /// The write generation it was resolved in.
+    pub(super) generation: Cell<u64>,
 }
 
 /// Options that shape what gets cached.
@@ -92,6 +93,8 @@ pub struct Opts {
     pub follow_symlinks: bool,
     /// `--compress` is on (responses for text files vary by Accept-Encoding).
     pub compress: bool,
+    /// `--hidden` is on: dot-files may be served, also as the target of a symlink.
+    pub hidden: bool,
 }
 
 /// FNV-1a: a few ns for a short path, versus SipHash's ~20. Flooding is not a concern:
@@ -133,13 +136,66 @@ thread_local! {
 /// Resolution failures, mapped to statuses by the caller.
 pub type Error = OpenError;
 
+/// What a lookup found.
+pub enum Found {
+    /// A fresh cache entry.
+    Entry(Rc<Entry>),
+    /// Not cached: resolve `key` off the event loop ([`resolve`], then [`prepared`]) and
+    /// look it up again.
+    Miss,
+}
+
+thread_local! {
+    /// A resolution made on the blocking pool for this worker, waiting to be taken by
+    /// the lookup of the request that asked for it: (site, key, result).
+    static PREPARED: RefCell<Vec<Prepared>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A resolution for (site, key), waiting for its lookup.
+type Prepared = (usize, Box<[u8]>, Result<Resolved, Error>);
+
+/// Resolutions kept waiting per thread (connections missing at once); the oldest goes.
+const MAX_PREPARED: usize = 32;
+
+/// Hands a resolution made off the event loop to the next lookup of `key` on this
+/// worker thread.
+pub fn prepared(site: usize, key: &[u8], result: Result<Resolved, Error>) {
+    PREPARED.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() >= MAX_PREPARED {
+            drop(p.remove(0));
+        }
+        p.push((site, key.into(), result));
+    });
+}
+
+/// Watches the folder `key` lives in (before it is read, so a change racing with the
+/// read is not missed). Cheap when already watched.
+pub fn watch_for(root: &Root, key: &[u8]) -> bool {
+    let dir = match key.strip_suffix(b"/") {
+        Some(d) => d,
+        None if key.is_empty() => key,
+        None => &key[..key.iter().rposition(|&b| b == b'/').unwrap_or(0)],
+    };
+    super::watch::watch(&root.path, dir)
+}
+
 /// Looks up `key` (normalized path, plus a trailing `/` if the request had one).
 ///
-/// `site` identifies the server so two servers on one thread never share entries.
-pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Entry>, Error> {
-    let now = crate::http::clock::coarse_monotonic_ms();
+/// `site` identifies the server so two servers on one thread never share entries. A
+/// miss is resolved here only when `inline` (a retry, a rare fallback); otherwise the
+/// caller gets [`Found::Miss`] and resolves on the blocking pool, so opening and
+/// reading files never stalls the event loop's other connections.
+pub fn lookup(
+    site: usize,
+    root: &Root,
+    opts: Opts,
+    key: &[u8],
+    inline: bool,
+) -> Result<Found, Error> {
+    let now = crate::http::server::clock::coarse_monotonic_ms();
     // Must come before loading the generation: it bumps it when files changed.
-    let inotify = crate::http::watch::changed();
+    let inotify = super::watch::changed();
     let generation = GENERATION.load(Ordering::Acquire);
     let cached = CACHE.with(|c| {
         let mut c = c.borrow_mut();
@@ -155,26 +211,36 @@ pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Ent
             && e.watched.get()
             && now.saturating_sub(e.checked_ms.get()) < TRUST_MS;
         if e.generation.get() == generation && trusted {
-            return Ok(e);
+            return Ok(Found::Entry(e));
         }
         if e.generation.get() == generation
             && matches!(e.kind, Kind::File)
             && files::stat(root, &e.main.rel).is_some_and(|i| i == e.main.info)
         {
             e.checked_ms.set(now);
-            return Ok(e);
+            return Ok(Found::Entry(e));
         }
     }
-    // Watch before reading, so a change racing with the read is not missed.
-    let dir = match key.strip_suffix(b"/") {
-        Some(d) => d,
-        None if key.is_empty() => key,
-        None => &key[..key.iter().rposition(|&b| b == b'/').unwrap_or(0)],
+    let ready = PREPARED.with(|p| {
+        let mut p = p.borrow_mut();
+        let at = p.iter().position(|(s, k, _)| *s == site && **k == *key)?;
+        Some(p.remove(at).2)
+    });
+    let resolved = match ready {
+        Some(r) => r?,
+        None if inline => {
+            if inotify.is_some() {
+                watch_for(root, key);
+            }
+            resolve(root, opts, key)?
+        }
+        None => return Ok(Found::Miss),
     };
-    let watched = inotify.is_some() && crate::http::watch::watch(&root.path, dir);
-    let entry = Rc::new(resolve(root, opts, key)?);
-    let watched =
-        watched && (!matches!(entry.kind, Kind::File) || watch_target(root, &entry.main.rel));
+    let entry = Rc::new(Entry::from(resolved));
+    // Already watched before the read (by the caller of `resolve`, or just above).
+    let watched = inotify.is_some()
+        && watch_for(root, key)
+        && (!matches!(entry.kind, Kind::File) || watch_target(root, &entry.main.rel));
     entry.watched.set(watched && !opts.follow_symlinks);
     entry.checked_ms.set(now);
     entry.generation.set(generation);
@@ -190,7 +256,7 @@ pub fn lookup(site: usize, root: &Root, opts: Opts, key: &[u8]) -> Result<Rc<Ent
             c.bytes = c.bytes.saturating_sub(entry_bytes(&old));
         }
     });
-    Ok(entry)
+    Ok(Found::Entry(entry))
 }
 
 /// A file reached through a symlink lives in another folder: watch that one too, so
@@ -205,7 +271,7 @@ fn watch_target(root: &Root, rel: &[u8]) -> bool {
         return true; // no symlink involved: the folder is already watched
     }
     match real.parent().and_then(|p| p.strip_prefix(&root.path).ok()) {
-        Some(dir) => crate::http::watch::watch(&root.path, dir.as_os_str().as_bytes()),
+        Some(dir) => super::watch::watch(&root.path, dir.as_os_str().as_bytes()),
         None => false, // outside the root (--follow-symlinks): revalidate with stat
     }
 }
@@ -225,173 +291,42 @@ fn entry_bytes(e: &Entry) -> usize {
     body(&e.main) + e.br.as_deref().map_or(0, body) + e.gz.as_deref().map_or(0, body) + 256
 }
 
-fn resolve(root: &Root, opts: Opts, key: &[u8]) -> Result<Entry, Error> {
-    let (rel, slash) = match key.strip_suffix(b"/") {
-        Some(rel) => (rel, true),
-        None => (key, key.is_empty()),
-    };
-    let (file, info) = files::open(root, rel, opts.follow_symlinks)?;
-    if info.is_dir {
-        let dir_entry = |kind| Entry {
-            kind,
-            main: Repr {
-                rel: rel.into(),
-                info,
-                etag: Box::default(),
-                headers: Box::default(),
-                body: None,
-                encoding: "",
-            },
-            br: None,
-            gz: None,
-            text: true,
-            content_type: "text/html; charset=utf-8".into(),
-            gzipped: RefCell::new(None),
-            watched: Cell::new(false),
-            checked_ms: Cell::new(0),
-            generation: Cell::new(0),
-        };
-        if !slash {
-            return Ok(dir_entry(Kind::DirRedirect));
-        }
-        drop(file);
-        let mut index = rel.to_vec();
-        if !index.is_empty() {
-            index.push(b'/');
-        }
-        index.extend_from_slice(b"index.html");
-        return match files::open(root, &index, opts.follow_symlinks) {
-            Ok((f, i)) if !i.is_dir => file_entry(root, opts, index, f, i),
-            Ok(_) | Err(OpenError::NotFound) => Ok(dir_entry(Kind::DirListing)),
-            Err(e) => Err(e),
-        };
-    }
-    if slash {
-        return Err(OpenError::NotFound); // "/file.txt/" is not a folder
-    }
-    file_entry(root, opts, rel.to_vec(), file, info)
-}
-
-fn file_entry(
-    root: &Root,
-    opts: Opts,
-    rel: Vec<u8>,
-    file: std::fs::File,
-    info: FileInfo,
-) -> Result<Entry, Error> {
-    let content_type = files::content_type(&rel);
-    let text = files::is_text(&content_type);
-    let lower_ends =
-        |s: &[u8]| rel.len() >= s.len() && rel[rel.len() - s.len()..].eq_ignore_ascii_case(s);
-    let sibling = |suffix: &[u8], encoding: &'static str| -> Option<Rc<Repr>> {
-        if lower_ends(b".gz") || lower_ends(b".br") {
-            return None;
-        }
-        let mut srel = rel.clone();
-        srel.extend_from_slice(suffix);
-        let (f, i) = files::open(root, &srel, opts.follow_symlinks).ok()?;
-        if i.is_dir {
-            return None;
-        }
-        repr(srel, f, i, &content_type, encoding, true)
-            .ok()
-            .map(Rc::new)
-    };
-    let br = sibling(b".br", "br");
-    let gz = sibling(b".gz", "gzip");
-    let varies = br.is_some() || gz.is_some() || (opts.compress && text);
-    let main = repr(rel, file, info, &content_type, "", varies).map_err(OpenError::Io)?;
-    Ok(Entry {
-        kind: Kind::File,
-        main,
-        br,
-        gz,
-        text,
-        content_type: content_type.into(),
-        gzipped: RefCell::new(None),
-        watched: Cell::new(false),
-        checked_ms: Cell::new(0),
-        generation: Cell::new(0),
-    })
-}
-
-/// Builds a representation: pre-renders its headers and reads it if it is small.
-pub fn repr(
-    rel: Vec<u8>,
-    file: std::fs::File,
-    info: FileInfo,
-    content_type: &str,
-    encoding: &'static str,
-    varies: bool,
-) -> std::io::Result<Repr> {
-    let body = if info.size <= SMALL_FILE {
-        Some(Bytes::from(files::read_all(&file, info.size)?))
-    } else {
-        None
-    };
-    // The file may have changed size between fstat and read; trust what we read.
-    let info = match &body {
-        Some(b) => FileInfo {
-            size: b.len() as u64,
-            ..info
-        },
-        None => info,
-    };
-    let etag = info.etag();
-    let headers = render_headers(
-        content_type,
-        info.modified_secs(),
-        &etag,
-        encoding,
-        varies,
-        true,
-    );
-    Ok(Repr {
-        rel: rel.into(),
-        info,
-        etag: etag.into_bytes().into(),
-        headers,
-        body,
-        encoding,
-    })
-}
-
-/// The representation headers shared by 200, 206 and 304 answers. `ranges`: byte
-/// ranges of this representation can be served (not for gzip made on the fly, which
-/// only exists for whole-body requests).
-pub fn render_headers(
-    content_type: &str,
-    modified: u64,
-    etag: &str,
-    encoding: &str,
-    varies: bool,
-    ranges: bool,
-) -> Box<[u8]> {
-    let mut h = String::with_capacity(200);
-    h.push_str("Content-Type: ");
-    h.push_str(content_type);
-    h.push_str("\r\nLast-Modified: ");
-    h.push_str(&crate::http::response::http_date(modified));
-    h.push_str("\r\nETag: ");
-    h.push_str(etag);
-    h.push_str("\r\n");
-    if ranges {
-        h.push_str("Accept-Ranges: bytes\r\n");
-    }
-    if !encoding.is_empty() {
-        h.push_str("Content-Encoding: ");
-        h.push_str(encoding);
-        h.push_str("\r\n");
-    }
-    if varies {
-        h.push_str("Vary: Accept-Encoding\r\n");
-    }
-    h.into_bytes().into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(f: Result<Found, Error>) -> Rc<Entry> {
+        match f {
+            Ok(Found::Entry(e)) => e,
+            _ => panic!("not an entry"),
+        }
+    }
+
+    #[test]
+    fn misses_are_left_to_the_caller_unless_inline() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f.txt"), b"one").unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        let opts = Opts {
+            follow_symlinks: false,
+            compress: false,
+            hidden: false,
+        };
+        assert!(matches!(
+            lookup(4244, &root, opts, b"f.txt", false),
+            Ok(Found::Miss)
+        ));
+        prepared(4244, b"f.txt", resolve(&root, opts, b"f.txt"));
+        assert_eq!(
+            body(&entry(lookup(4244, &root, opts, b"f.txt", false))),
+            b"one"
+        );
+        prepared(4244, b"nope", resolve(&root, opts, b"nope"));
+        assert!(matches!(
+            lookup(4244, &root, opts, b"nope", false),
+            Err(OpenError::NotFound)
+        ));
+    }
 
     fn body(e: &Entry) -> Vec<u8> {
         e.main.body.as_deref().unwrap_or_default().to_vec()
@@ -406,22 +341,23 @@ mod tests {
         let opts = Opts {
             follow_symlinks: false,
             compress: false,
+            hidden: false,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         rt.block_on(async {
-            let e = lookup(4242, &root, opts, b"f.txt").unwrap();
+            let e = entry(lookup(4242, &root, opts, b"f.txt", true));
             assert_eq!(body(&e), b"one");
-            let again = lookup(4242, &root, opts, b"f.txt").unwrap();
+            let again = entry(lookup(4242, &root, opts, b"f.txt", true));
             assert!(Rc::ptr_eq(&e, &again), "a second lookup is a cache hit");
             assert!(e.watched.get(), "inotify watches the folder");
             std::fs::write(dir.path().join("f.txt"), b"two!").unwrap();
             // Let the event loop see the inotify event, as it would before reading the
             // next request from a socket.
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            let e = lookup(4242, &root, opts, b"f.txt").unwrap();
+            let e = entry(lookup(4242, &root, opts, b"f.txt", true));
             assert_eq!(body(&e), b"two!");
         });
     }
@@ -436,23 +372,25 @@ mod tests {
         let opts = Opts {
             follow_symlinks: false,
             compress: false,
+            hidden: false,
         };
         assert!(matches!(
-            lookup(4243, &root, opts, b"a").unwrap().kind,
+            entry(lookup(4243, &root, opts, b"a", true)).kind,
             Kind::DirRedirect
         ));
         assert!(matches!(
-            lookup(4243, &root, opts, b"a/").unwrap().kind,
+            entry(lookup(4243, &root, opts, b"a/", true)).kind,
             Kind::DirListing
         ));
-        let b = lookup(4243, &root, opts, b"b/").unwrap();
+        let b = entry(lookup(4243, &root, opts, b"b/", true));
         assert!(matches!(b.kind, Kind::File));
         assert_eq!(&*b.main.rel, b"b/index.html");
-        assert!(
-            matches!(lookup(4243, &root, opts, b""), Ok(e) if matches!(e.kind, Kind::DirListing))
-        );
         assert!(matches!(
-            lookup(4243, &root, opts, b"missing"),
+            entry(lookup(4243, &root, opts, b"", true)).kind,
+            Kind::DirListing
+        ));
+        assert!(matches!(
+            lookup(4243, &root, opts, b"missing", true),
             Err(OpenError::NotFound)
         ));
     }

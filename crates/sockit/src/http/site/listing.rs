@@ -8,12 +8,40 @@ use std::os::unix::ffi::OsStrExt;
 
 use std::sync::Arc;
 
-use crate::http::conn::Io;
-use crate::http::files::{self, FileInfo};
-use crate::http::handler::{finish_late, Site};
-use crate::http::path::encode_segment;
-use crate::http::response as resp;
-use crate::http::response::html_escape;
+use super::path::encode_segment;
+use super::store::files::{self, FileInfo};
+use super::Site;
+use crate::http::proto::response as resp;
+use crate::http::server::{Io, Reply, Sent};
+
+/// A folder listing to read and render off the event loop.
+#[derive(Debug)]
+pub struct ListingPlan {
+    /// Folder, relative to the root.
+    pub rel: Vec<u8>,
+    /// The encoded request path (for links and the title).
+    pub url_path: Vec<u8>,
+    /// Sorting and format.
+    pub query: ListingQuery,
+    /// JSON instead of HTML.
+    pub json: bool,
+    /// HEAD: headers only.
+    pub head_only: bool,
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn html_escape(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+}
 
 /// Column to sort by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +145,9 @@ pub fn read(site: &Site, rel: &[u8]) -> std::io::Result<Vec<Item>> {
                 }
                 path.extend_from_slice(name);
                 match files::open(&site.root, &path, site.config.follow_symlinks) {
+                    Ok((f, _)) if !site.config.hidden && files::resolves_hidden(&site.root, &f) => {
+                        continue
+                    }
                     Ok((_, i)) => i,
                     Err(_) => continue,
                 }
@@ -177,7 +208,7 @@ pub fn json(items: &[Item]) -> Vec<u8> {
 }
 
 fn push_time(out: &mut String, secs: i64) {
-    let iso = crate::http::log::iso_time(secs.max(0) as u64);
+    let iso = crate::http::proto::date::iso_time(secs.max(0) as u64);
     // "2026-11-22T01:53:07Z" -> "2026-11-22 01:53:07"
     out.push_str(&iso.replace('T', " ").replace('Z', ""));
 }
@@ -263,20 +294,17 @@ pub fn html(items: &[Item], url_path: &[u8], q: ListingQuery, upload_form: bool)
 }
 
 /// Builds the listing on the blocking pool and renders the response into the write
-/// buffer; returns (status, body bytes, close).
-#[allow(clippy::too_many_arguments)]
-pub async fn respond(
-    site: &Arc<Site>,
-    io: &mut Io,
-    rel: Vec<u8>,
-    url_path: Vec<u8>,
-    query: ListingQuery,
-    json_format: bool,
-    head_only: bool,
-    close: bool,
-    http10: bool,
-) -> (u16, u64, bool) {
+/// buffer.
+pub async fn respond(site: &Arc<Site>, io: &mut Io, p: ListingPlan, reply: Reply) -> Sent {
     let s = site.clone();
+    let ListingPlan {
+        rel,
+        url_path,
+        query,
+        json: json_format,
+        head_only,
+    } = p;
+    let close = reply.close;
     let built = tokio::task::spawn_blocking(move || {
         let mut items = read(&s, &rel)?;
         sort(&mut items, query);
@@ -285,7 +313,7 @@ pub async fn respond(
         } else {
             html(&items, &url_path, query, s.config.write)
         };
-        if query.gzip && body.len() as u64 >= crate::http::handler::COMPRESS_MIN {
+        if query.gzip && body.len() as u64 >= super::COMPRESS_MIN {
             use std::io::Write;
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             enc.write_all(&body)?;
@@ -294,25 +322,20 @@ pub async fn respond(
         Ok::<_, std::io::Error>((body, false))
     })
     .await;
-    let fin = finish_late(site, http10, close);
+    let fin = site.finish_late(reply, close);
+    let sent = |status, bytes| Sent {
+        status,
+        bytes,
+        close,
+    };
     let (body, gzipped) = match built {
         Ok(Ok(b)) => b,
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-            return (
-                404,
-                resp::error(&mut io.wbuf, 404, head_only, b"", fin),
-                close,
-            )
+            return sent(404, resp::error(io.out(), 404, head_only, b"", fin))
         }
-        _ => {
-            return (
-                500,
-                resp::error(&mut io.wbuf, 500, head_only, b"", fin),
-                close,
-            )
-        }
+        _ => return sent(500, resp::error(io.out(), 500, head_only, b"", fin)),
     };
-    let w = &mut io.wbuf;
+    let w = io.out();
     resp::start(w, 200);
     w.extend_from_slice(if json_format {
         b"Content-Type: application/json\r\n"
@@ -330,10 +353,10 @@ pub async fn respond(
     resp::content_length(w, body.len() as u64);
     resp::finish(w, fin);
     if head_only {
-        return (200, 0, close);
+        return sent(200, 0);
     }
     w.extend_from_slice(&body);
-    (200, body.len() as u64, close)
+    sent(200, body.len() as u64)
 }
 
 #[cfg(test)]
@@ -390,6 +413,13 @@ mod tests {
         assert!(page.contains("enctype=\"multipart/form-data\""));
         assert!(page.contains("<input type=\"file\" name=\"file\" multiple>"));
         assert!(!page.contains("<x>"));
+    }
+
+    #[test]
+    fn escaping() {
+        let mut s = String::new();
+        html_escape("<a href=\"x\">&'", &mut s);
+        assert_eq!(s, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
     }
 
     #[test]

@@ -12,8 +12,8 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::http::body::{BodyDecoder, BodyError};
-use crate::http::sendfile;
+use super::sendfile;
+use crate::http::proto::body::{BodyDecoder, BodyError};
 
 /// Read buffer size while reading request bodies.
 const BODY_BUF: usize = 64 * 1024;
@@ -91,8 +91,8 @@ pub(crate) fn give_buf(kind: Kind, buf: &mut Vec<u8>) {
 pub enum BodyReadError {
     /// The body broke its framing (400).
     Malformed,
-    /// The client went away or stalled.
-    Io(io::Error),
+    /// The client went away, reset the connection or stalled past the timeout.
+    Gone,
 }
 
 impl From<BodyError> for BodyReadError {
@@ -101,23 +101,46 @@ impl From<BodyError> for BodyReadError {
     }
 }
 
-/// The socket with its buffers: what request bodies and responses are read and written through.
+/// The socket with its buffers: what request bodies and responses are read and written
+/// through.
+///
+/// Only the engine sees the fields; an application writes its answer with [`Io::out`]
+/// and reads a request body with [`Io::body_chunk`], so it cannot desynchronise the
+/// read position the next pipelined request starts at.
 pub struct Io {
     /// The client socket.
-    pub stream: TcpStream,
+    pub(super) stream: TcpStream,
     /// Read buffer; valid bytes are `rbuf[start..end]`.
-    pub rbuf: Vec<u8>,
+    pub(super) rbuf: Vec<u8>,
     /// First unconsumed byte.
-    pub start: usize,
+    pub(super) start: usize,
     /// End of valid bytes.
-    pub end: usize,
+    pub(super) end: usize,
     /// Response bytes waiting to be written.
-    pub wbuf: Vec<u8>,
+    pub(super) wbuf: Vec<u8>,
     /// Longest a read or write may stall.
-    pub stall: Duration,
+    pub(super) stall: Duration,
 }
 
 impl Io {
+    /// A connection with no buffers yet (they come from the pool on first use).
+    pub(super) fn new(stream: TcpStream, stall: Duration) -> Io {
+        Io {
+            stream,
+            rbuf: Vec::new(),
+            start: 0,
+            end: 0,
+            wbuf: Vec::new(),
+            stall,
+        }
+    }
+
+    /// The write buffer: response bytes appended here go out with the next flush, in
+    /// order after any earlier pipelined answers.
+    pub fn out(&mut self) -> &mut Vec<u8> {
+        &mut self.wbuf
+    }
+
     /// One non-blocking read into the free part of the buffer.
     ///
     /// A short read means the socket's receive queue is now empty, so we clear tokio's
@@ -152,7 +175,7 @@ impl Io {
     }
 
     /// Reads more bytes into the buffer (waiting up to `stall`); `Ok(0)` at end of stream.
-    pub async fn fill(&mut self) -> io::Result<usize> {
+    pub(super) async fn fill(&mut self) -> io::Result<usize> {
         loop {
             match self.read_some() {
                 Ok(n) => {
@@ -218,9 +241,9 @@ impl Io {
                 self.rbuf.resize(BODY_BUF, 0);
             }
             match self.fill().await {
-                Ok(0) => return Err(BodyReadError::Io(io::ErrorKind::UnexpectedEof.into())),
+                Ok(0) => return Err(BodyReadError::Gone),
                 Ok(_) => {}
-                Err(e) => return Err(BodyReadError::Io(e)),
+                Err(_) => return Err(BodyReadError::Gone),
             }
         }
     }
@@ -249,7 +272,13 @@ impl Io {
 
     /// Tells a client waiting on `Expect: 100-continue` to go ahead.
     pub async fn send_continue(&mut self) -> io::Result<()> {
-        sendfile::write_all(&self.stream, crate::http::body::CONTINUE, false, self.stall).await
+        sendfile::write_all(
+            &self.stream,
+            crate::http::proto::body::CONTINUE,
+            false,
+            self.stall,
+        )
+        .await
     }
 
     /// Gives the buffers back to the pool while the connection sits idle, when this
@@ -283,7 +312,7 @@ pub(crate) async fn linger(io: &mut Io) {
 /// Sends our FIN (`shutdown(SHUT_WR)`) and then reads and discards what the client still
 /// sends, until it closes or `dur` passes. Closing with unread input would make the
 /// kernel send a RST, which can destroy the response before the client reads it.
-pub async fn linger_stream(stream: &TcpStream, dur: Duration) {
+pub(super) async fn linger_stream(stream: &TcpStream, dur: Duration) {
     use std::os::fd::AsFd;
     let _ = rustix::net::shutdown(stream.as_fd(), rustix::net::Shutdown::Write);
     let deadline = Instant::now() + dur;
