@@ -1,4 +1,8 @@
-//! Error classes shared by every command, and the exit codes they map to.
+//! The binary's error classes and the exit codes they map to.
+//!
+//! Only the binary knows flags and exit codes: library errors describe the problem, and
+//! a command that knows the problem came from a flag or its input wraps it in a
+//! [`UsageError`] (exit 2).
 
 /// Exit code for success.
 pub const EXIT_OK: i32 = 0;

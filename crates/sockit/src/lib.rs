@@ -17,7 +17,6 @@
 #![warn(missing_docs)]
 
 pub mod demo;
-pub mod error;
 pub mod event;
 pub mod frame;
 pub mod http;
@@ -28,4 +27,3 @@ pub mod tcp;
 pub mod text;
 pub mod udp;
 
-pub use error::UsageError;

@@ -4,11 +4,12 @@
 
 mod cli;
 mod commands;
+mod error;
 mod ui;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use sockit::error::{UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use error::{UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
 fn main() {
     let cli = match Cli::try_parse() {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use clap::CommandFactory;
-use sockit::error::UsageError;
+use crate::error::UsageError;
 
 use crate::cli::{completions as args, Cli};
 

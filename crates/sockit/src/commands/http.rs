@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sockit::http::{LogFormat, LogSink, ServeConfig, Server, Spread, MAX_DURATION, MAX_WORKERS};
-use sockit::UsageError;
+use crate::error::UsageError;
 
 use crate::cli::http::{self as args, LogFormatArg, SpreadArg};
 

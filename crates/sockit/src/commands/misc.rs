@@ -78,7 +78,7 @@ pub fn help(a: crate::cli::HelpArgs) -> anyhow::Result<()> {
         current = match current.find_subcommand_mut(word) {
             Some(sub) => sub,
             None => {
-                return Err(sockit::UsageError::new(format!(
+                return Err(crate::error::UsageError::new(format!(
                     "no command '{}'; expected one of: {}",
                     a.command[..=i].join(" "),
                     known.join(", ")

@@ -11,7 +11,7 @@ use std::fmt;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 
 use pystruct::{literal, repr, Struct};
-use sockit::error::UsageError;
+use crate::error::UsageError;
 use sockit::records::{self, hex, json, ReadRecordsError};
 
 use crate::cli::structs as args;

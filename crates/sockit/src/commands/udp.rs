@@ -10,7 +10,7 @@ use sockit::records::{pack_error, pack_input, send_records};
 use sockit::stdio::{no_input, spawn_stdin, Output};
 use sockit::udp::listen::ListenError;
 use sockit::udp::{listen, send_messages, ListenConfig, SendConfig, SendError};
-use sockit::UsageError;
+use crate::error::UsageError;
 
 use super::tcp::{block_on, listen_address, socket_options, source_address};
 use crate::cli::udp as args;
