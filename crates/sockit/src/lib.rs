@@ -26,4 +26,3 @@ pub mod stdio;
 pub mod tcp;
 pub mod text;
 pub mod udp;
-

@@ -51,11 +51,9 @@ pub fn spawn_stdin() -> InputChunks {
 /// started in the background (`sockit tcp listen 9000 &`). Reading would stop the whole
 /// process with SIGTTIN, so servers then leave stdin alone.
 pub fn stdin_is_background_terminal() -> bool {
-    // SAFETY: isatty, tcgetpgrp and getpgrp only query the kernel.
-    unsafe {
-        libc::isatty(libc::STDIN_FILENO) == 1
-            && libc::tcgetpgrp(libc::STDIN_FILENO) != libc::getpgrp()
-    }
+    let stdin = std::io::stdin();
+    rustix::termios::isatty(&stdin)
+        && rustix::termios::tcgetpgrp(&stdin).is_ok_and(|pgrp| pgrp != rustix::process::getpgrp())
 }
 
 /// An input that is already at its end (for modes that do not read stdin).

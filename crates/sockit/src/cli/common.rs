@@ -16,12 +16,12 @@
 
 use std::time::Duration;
 
+use crate::error::UsageError;
 use clap::{ArgMatches, Args, FromArgMatches};
 use sockit::frame::{Framing, MAX_FRAME_LIMIT};
 use sockit::net::addr::{parse_bind_addr, HostPort};
 pub use sockit::net::values::parse_buffer_size;
 use sockit::net::values::{human_size, parse_keepalive_secs, parse_size_at_most};
-use crate::error::UsageError;
 
 /// Parses a duration flag: seconds by default, fractions allowed (`5`, `1.5`), or with a
 /// unit (`500ms`, `2m`, `1h`, `1d`). Zero, negative values, NaN, infinity, anything below

@@ -4,9 +4,9 @@
 use super::write_stdout;
 use std::path::Path;
 
+use crate::error::UsageError;
 use anyhow::Context as _;
 use clap::CommandFactory;
-use crate::error::UsageError;
 
 use crate::cli::{completions as args, Cli};
 

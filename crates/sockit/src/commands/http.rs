@@ -4,9 +4,9 @@
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use crate::error::UsageError;
 use anyhow::Context;
 use sockit::http::{LogFormat, LogSink, ServeConfig, Server, Spread, MAX_DURATION, MAX_WORKERS};
-use crate::error::UsageError;
 
 use crate::cli::http::{self as args, LogFormatArg, SpreadArg};
 

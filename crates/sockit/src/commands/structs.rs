@@ -10,8 +10,8 @@
 use std::fmt;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 
-use pystruct::{literal, repr, Struct};
 use crate::error::UsageError;
+use pystruct::{literal, repr, Struct};
 use sockit::records::{self, hex, json, ReadRecordsError};
 
 use crate::cli::structs as args;

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use crate::error::UsageError;
 use anyhow::Context as _;
 use sockit::event::{Event, Level};
 use sockit::frame::Framing;
@@ -12,7 +13,6 @@ use sockit::net::{SocketInfo, SocketOptions};
 use sockit::records::{pack_error, pack_input};
 use sockit::stdio::{spawn_stdin, stdin_is_background_terminal, Output};
 use sockit::tcp::{run_client, serve, ClientConfig, ClientError, Mode, ServerConfig, SlowClient};
-use crate::error::UsageError;
 
 use crate::cli::common::{BindArgs, SocketArgs, TcpOptionArgs};
 use crate::cli::tcp as args;

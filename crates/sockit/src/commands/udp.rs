@@ -1,5 +1,6 @@
 //! Runs `sockit udp` commands.
 
+use crate::error::UsageError;
 use anyhow::Context as _;
 use sockit::event::{Event, Level};
 use sockit::net::addr::{listen_display, prefer_ipv4};
@@ -10,7 +11,6 @@ use sockit::records::{pack_error, pack_input, send_records};
 use sockit::stdio::{no_input, spawn_stdin, Output};
 use sockit::udp::listen::ListenError;
 use sockit::udp::{listen, send_messages, ListenConfig, SendConfig, SendError};
-use crate::error::UsageError;
 
 use super::tcp::{block_on, listen_address, socket_options, source_address};
 use crate::cli::udp as args;

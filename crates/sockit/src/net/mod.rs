@@ -7,7 +7,9 @@
 //! - [`error`]: short phrases for system errors in one-line messages.
 //! - [`values`]: parsers for byte sizes and durations given on the command line.
 //! - [`steer`]: CPU steering of new connections in a `SO_REUSEPORT` group.
+//! - [`accept`]: what a server does when `accept` fails (backoff on exhaustion).
 
+pub mod accept;
 pub mod addr;
 pub mod error;
 pub mod info;

@@ -24,13 +24,11 @@ use super::prefix::OpenLine;
 use super::{chat, handler};
 use crate::event::{Event, Events, Level};
 use crate::frame::{FrameCodec, FrameError, Framing, LineSplitter, Piece};
+use crate::net::accept::{is_exhaustion, AcceptBackoff};
 use crate::net::error::describe;
 use crate::net::SocketInfo;
 use crate::stdio::{InputChunks, Output};
 use tokio::sync::mpsc::error::TrySendError;
-
-/// First pause after `accept` fails for lack of resources; doubles up to 1 s.
-const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
 
 /// How long connection tasks get to finish after a shutdown request.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -243,7 +241,7 @@ pub async fn serve(
     let mut clients: JoinSet<(SocketAddr, Result<(), ConnError>)> = JoinSet::new();
     tokio::pin!(shutdown);
     let mut listener = Some(listener);
-    let mut backoff = INITIAL_BACKOFF;
+    let mut backoff = AcceptBackoff::new();
     let mut failure: Option<ServeError> = None;
 
     loop {
@@ -262,7 +260,7 @@ pub async fn serve(
             }
             accepted = accept => match accepted {
                 Ok((stream, peer)) => {
-                    backoff = INITIAL_BACKOFF;
+                    backoff.reset();
                     if clients.len() >= ctx.config.max_connections {
                         events.emit(
                             Event::warn("refused", format!(
@@ -284,14 +282,13 @@ pub async fn serve(
                 Err(err) => {
                     if is_exhaustion(&err) {
                         // Once per episode, not once per retry.
-                        if backoff == INITIAL_BACKOFF {
+                        if backoff.is_first() {
                             events.emit(Event::warn("accept-backoff", format!("accept: {}; retrying with backoff until descriptors free up", describe(&err))));
                         }
                         tokio::select! {
                             () = &mut shutdown => break,
-                            () = tokio::time::sleep(backoff) => {}
+                            () = tokio::time::sleep(backoff.step()) => {}
                         }
-                        backoff = (backoff * 2).min(Duration::from_secs(1));
                     } else {
                         // ECONNABORTED and friends: that client gave up in the queue.
                         tracing::debug!("accept: {}", describe(&err));
@@ -327,14 +324,6 @@ pub async fn serve(
         Some(err) => Err(err),
         None => Ok(()),
     }
-}
-
-/// Errors after which `accept` can succeed again once resources free up.
-fn is_exhaustion(err: &io::Error) -> bool {
-    matches!(
-        err.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
 }
 
 /// Serves one connection and reports how it ended; the result goes back to the accept

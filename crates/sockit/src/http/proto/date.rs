@@ -7,19 +7,8 @@ use std::cell::RefCell;
 
 /// Current wall-clock second, from the cheap coarse clock (a vDSO read, ~ns).
 pub fn now_secs() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec we pass.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
-    if rc == 0 && ts.tv_sec >= 0 {
-        ts.tv_sec as u64
-    } else {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+    u64::try_from(ts.tv_sec).unwrap_or(0)
 }
 
 /// Formats Unix seconds as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).

@@ -11,12 +11,7 @@ use tokio::time::Instant;
 
 /// Nanoseconds on the coarse monotonic clock.
 pub fn coarse_monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec we pass.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 

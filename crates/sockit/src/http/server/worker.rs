@@ -1,6 +1,7 @@
 //! Worker threads: each accepts on its own listening socket, takes connections handed
 //! over by the others, and serves them on its own single-threaded event loop.
 
+use crate::net::accept::{is_exhaustion, AcceptBackoff};
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -107,6 +108,7 @@ async fn accept_loop<A: App>(
 ) {
     let shared = &w.shared;
     let max = shared.settings.max_connections;
+    let mut backoff = AcceptBackoff::new();
     loop {
         let accepted = tokio::select! {
             biased;
@@ -128,16 +130,22 @@ async fn accept_loop<A: App>(
             Err(e) => {
                 // Out of descriptors or memory: back off instead of spinning or dying;
                 // existing connections keep being served and will free some.
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-                ) {
-                    tracing::warn!("accept: {e}; pausing 100 ms");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                if is_exhaustion(&e) {
+                    if backoff.is_first() {
+                        shared.settings.events.emit(crate::event::Event::warn(
+                            "accept-backoff",
+                            format!(
+                                "accept: {}; retrying with backoff until descriptors free up",
+                                crate::net::error::describe(&e)
+                            ),
+                        ));
+                    }
+                    tokio::time::sleep(backoff.step()).await;
                 }
                 continue;
             }
         };
+        backoff.reset();
         let _ = stream.set_nodelay(true);
         if w.active.fetch_add(1, Ordering::AcqRel) >= max {
             w.active.fetch_sub(1, Ordering::AcqRel);
