@@ -9,7 +9,7 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::{take_body, FrameError, Framing};
+use super::{decode_prefixed, decode_prefixed_eof, FrameError, Framing};
 
 /// Decoder and encoder for frames behind a 2- or 4-byte big-endian length.
 #[derive(Debug, Clone)]
@@ -66,36 +66,17 @@ impl Decoder for LengthCodec {
     type Error = FrameError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-        let len = match self.pending {
-            Some(len) => len,
-            None => {
-                if src.len() < self.width {
-                    return Ok(None);
-                }
-                let len = (&src[..self.width]).get_uint(self.width);
-                if len > self.max as u64 {
-                    // The prefix stays in the buffer: the connection ends on this error.
-                    return Err(FrameError::TooLong { len, max: self.max });
-                }
-                src.advance(self.width);
-                // `len <= max`, a usize.
-                len as usize
-            }
-        };
-        Ok(take_body(&mut self.pending, len, src))
+        let width = self.width;
+        decode_prefixed(&mut self.pending, self.max, src, |buf| {
+            Ok((buf.len() >= width).then(|| ((&buf[..width]).get_uint(width), width)))
+        })
     }
 
     /// A clean end of the stream is one between frames; anything else (a partial prefix,
     /// a prefix without its whole body) means the peer closed mid-frame.
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-        if let Some(frame) = self.decode(src)? {
-            return Ok(Some(frame));
-        }
-        if src.is_empty() && !self.in_frame() {
-            Ok(None)
-        } else {
-            Err(FrameError::Truncated(src.len()))
-        }
+        let frame = self.decode(src)?;
+        decode_prefixed_eof(frame, self.pending, src)
     }
 }
 

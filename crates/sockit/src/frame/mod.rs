@@ -242,14 +242,61 @@ pub enum FrameError {
     Io(#[from] std::io::Error),
 }
 
-/// Completes a length-prefixed frame whose header has been consumed: `pending` holds the
-/// announced length while the body is still arriving. Returns the body once all `len`
-/// bytes are buffered; until then it keeps the length for the next call.
+/// Decodes one frame of a length-prefixed framing (len16/len32, varint, `struct:FMT`):
+/// `header` reads the announced length and the header's size from the buffer (`None`
+/// while it is incomplete). The length is checked against `max` before anything is
+/// taken, so a peer announcing more than the limit ends the connection at once; then the
+/// body is taken whole once it has arrived, and `pending` remembers the length until
+/// then.
 ///
 /// Nothing is reserved for the announced length: the reader grows its buffer by one read
 /// at a time, so memory follows the bytes that arrive, not the bytes a peer promises
 /// (a thousand peers each announcing 16 MiB and sending nothing more cost a thousand
 /// headers).
+fn decode_prefixed(
+    pending: &mut Option<usize>,
+    max: usize,
+    src: &mut bytes::BytesMut,
+    header: impl FnOnce(&[u8]) -> Result<Option<(u64, usize)>, FrameError>,
+) -> Result<Option<bytes::Bytes>, FrameError> {
+    let len = match *pending {
+        Some(len) => len,
+        None => {
+            let Some((len, used)) = header(src)? else {
+                return Ok(None);
+            };
+            if len > max as u64 {
+                // The header stays in the buffer: the connection ends on this error.
+                return Err(FrameError::TooLong { len, max });
+            }
+            bytes::Buf::advance(src, used);
+            // `len <= max`, a usize.
+            len as usize
+        }
+    };
+    Ok(take_body(pending, len, src))
+}
+
+/// At the end of the stream, for a length-prefixed framing: the frame that completes
+/// now, or a clean end between frames, or [`FrameError::Truncated`] when the peer closed
+/// mid-header or mid-body.
+fn decode_prefixed_eof(
+    frame: Option<bytes::Bytes>,
+    pending: Option<usize>,
+    src: &bytes::BytesMut,
+) -> Result<Option<bytes::Bytes>, FrameError> {
+    if frame.is_some() {
+        return Ok(frame);
+    }
+    if src.is_empty() && pending.is_none() {
+        Ok(None)
+    } else {
+        Err(FrameError::Truncated(src.len()))
+    }
+}
+
+/// The body of a length-prefixed frame whose header announced `len` bytes: taken whole
+/// once it has arrived; until then `pending` remembers `len`.
 fn take_body(
     pending: &mut Option<usize>,
     len: usize,

@@ -15,7 +15,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use pystruct::{Struct, Value};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::{take_body, FrameError, Framing, MAX_HEADER_SIZE};
+use super::{decode_prefixed, decode_prefixed_eof, FrameError, Framing, MAX_HEADER_SIZE};
 
 /// A validated header format: exactly one integer field (pad bytes allowed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,45 +123,30 @@ impl Decoder for StructHeaderCodec {
     type Error = FrameError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-        let len = match self.pending {
-            Some(len) => len,
-            None => {
-                let size = self.header.size();
-                if src.len() < size {
-                    return Ok(None);
-                }
-                let announced = match self.header.st.unpack(&src[..size]) {
-                    Ok(values) => match values.first() {
-                        Some(Value::Int(n)) => *n,
-                        _ => 0,
-                    },
-                    // The header was validated; unpacking exactly `size` bytes cannot fail.
-                    Err(_) => 0,
-                };
-                if announced < 0 {
-                    return Err(FrameError::NegativeLength(announced));
-                }
-                let len = u64::try_from(announced).unwrap_or(u64::MAX);
-                if len > self.max as u64 {
-                    return Err(FrameError::TooLong { len, max: self.max });
-                }
-                let _ = src.split_to(size);
-                // `len <= max`, a usize.
-                len as usize
+        let header = &self.header;
+        decode_prefixed(&mut self.pending, self.max, src, |buf| {
+            let size = header.size();
+            if buf.len() < size {
+                return Ok(None);
             }
-        };
-        Ok(take_body(&mut self.pending, len, src))
+            let announced = match header.st.unpack(&buf[..size]) {
+                Ok(values) => match values.first() {
+                    Some(Value::Int(n)) => *n,
+                    _ => 0,
+                },
+                // The header was validated; unpacking exactly `size` bytes cannot fail.
+                Err(_) => 0,
+            };
+            if announced < 0 {
+                return Err(FrameError::NegativeLength(announced));
+            }
+            Ok(Some((u64::try_from(announced).unwrap_or(u64::MAX), size)))
+        })
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-        if let Some(frame) = self.decode(src)? {
-            return Ok(Some(frame));
-        }
-        if src.is_empty() && !self.in_frame() {
-            Ok(None)
-        } else {
-            Err(FrameError::Truncated(src.len()))
-        }
+        let frame = self.decode(src)?;
+        decode_prefixed_eof(frame, self.pending, src)
     }
 }
 

@@ -4,10 +4,10 @@
 //! the last: lengths below 128 cost one byte, below 16384 two bytes. A `u64` needs at most
 //! ten bytes; a longer prefix is an error, not a wrap-around.
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::{take_body, FrameError, Framing};
+use super::{decode_prefixed, FrameError, Framing};
 
 /// The longest valid varint for a `u64`.
 pub const MAX_VARINT_LEN: usize = 10;
@@ -70,21 +70,7 @@ impl Decoder for VarintCodec {
     type Error = FrameError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-        let len = match self.pending {
-            Some(len) => len,
-            None => {
-                let Some((len, used)) = decode_varint(src)? else {
-                    return Ok(None);
-                };
-                if len > self.max as u64 {
-                    return Err(FrameError::TooLong { len, max: self.max });
-                }
-                let len = len as usize;
-                src.advance(used);
-                len
-            }
-        };
-        Ok(take_body(&mut self.pending, len, src))
+        decode_prefixed(&mut self.pending, self.max, src, decode_varint)
     }
 }
 
