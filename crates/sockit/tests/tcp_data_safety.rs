@@ -411,6 +411,8 @@ fn absurd_tcp_option_values_are_usage_errors() {
         &["tcp", "listen", "127.0.0.1:0", "--max-buffered", "99999G"],
         &["tcp", "listen", "127.0.0.1:0", "-q", "-1"],
         &["tcp", "connect", "127.0.0.1:9", "-q", "1e300"],
+        &["tcp", "listen", "127.0.0.1:0", "--max-buffered", "-5"],
+        &["tcp", "listen", "127.0.0.1:0", "--max-connections", "-1"],
     ] {
         let out = run_sockit(args, b"");
         assert_eq!(out.code, 2, "{args:?}: {out:?}");

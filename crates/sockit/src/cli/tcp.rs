@@ -136,7 +136,7 @@ pub struct ListenArgs {
 
     /// Quit SECS seconds after the end of stdin, closing every client (0: as soon as stdin
     /// ends and its data is sent), like nc -q.
-    #[arg(short = 'q', value_name = "SECS", value_parser = parse_quit_secs)]
+    #[arg(short = 'q', value_name = "SECS", allow_hyphen_values = true, value_parser = parse_quit_secs)]
     pub quit_after_eof: Option<Duration>,
 
     /// What to do when a client does not read the stdin lines sent to it and its queue is
@@ -147,13 +147,13 @@ pub struct ListenArgs {
 
     /// Serve at most N clients at once; further connections are closed at once, with a
     /// message.
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, value_name = "N", default_value_t = 1024, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
 
     /// Memory for unfinished messages (lines without their newline, partly received
     /// frames) of all clients together; the client that would exceed it is disconnected.
     /// Suffixes K, M, G.
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_budget)]
+    #[arg(long, value_name = "SIZE", default_value = "64M", allow_hyphen_values = true, value_parser = parse_budget)]
     pub max_buffered: usize,
 
     /// Write what clients send byte for byte: no [ADDR:PORT] prefixes, no escaping of
@@ -209,7 +209,7 @@ pub struct ConnectArgs {
 
     /// Quit SECS seconds after the end of stdin even if the server has not closed (0: as
     /// soon as stdin is sent), like nc -q.
-    #[arg(short = 'q', value_name = "SECS", value_parser = parse_quit_secs)]
+    #[arg(short = 'q', value_name = "SECS", allow_hyphen_values = true, value_parser = parse_quit_secs)]
     pub quit_after_eof: Option<Duration>,
 
     /// The server closing before all of stdin was sent is not an error (exit 0). Without
