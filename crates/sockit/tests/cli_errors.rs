@@ -352,3 +352,15 @@ fn keepalive_takes_its_seconds_with_equals_or_as_keepalive_idle() {
     );
     assert_eq!(out.code, 2, "{out:?}");
 }
+
+#[test]
+fn a_negative_http_port_gets_a_range_message() {
+    let out = run_sockit(&["http", "serve", ".", "-p", "-1"], b"");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("invalid value '-1' for '--port <PORT>'"),
+        "{}",
+        out.stderr
+    );
+}

@@ -56,7 +56,13 @@ pub struct ServeArgs {
     pub bind: String,
 
     /// Port to listen on; 0 picks a free port (the startup line shows which).
-    #[arg(short, long, value_name = "PORT", default_value_t = 8000)]
+    #[arg(
+        short,
+        long,
+        value_name = "PORT",
+        default_value_t = 8000,
+        allow_hyphen_values = true
+    )]
     pub port: u16,
 
     /// Allow changes: PUT creates or replaces a file (201 / 204; missing parent folders
