@@ -7,6 +7,7 @@ pub mod common;
 pub mod completions;
 pub mod http;
 pub mod misc;
+pub mod scan;
 pub mod structs;
 pub mod tcp;
 pub mod udp;
@@ -53,6 +54,22 @@ pub enum Command {
     Unpack(structs::UnpackArgs),
     /// Print the size in bytes of a Python `struct` format.
     Calcsize(structs::CalcsizeArgs),
+    /// Scan ports of one host: which are open, closed or filtered (like nc -z).
+    #[command(
+        long_about = "Scan ports of one host, like nc -z: a TCP connect scan (the handshake \
+completes: open; a reset: closed; no answer in time: filtered), or with -u a UDP scan (an \
+empty datagram; a reply: open; an ICMP port-unreachable: closed; silence: open|filtered). \
+Only the one address given is contacted, at most --concurrency ports at once, each for at \
+most --timeout. Open ports are printed one per line (--all: every port), then a summary \
+line on stderr. Exit 0 when at least one port is open (or open|filtered), 1 when none is, \
+2 for bad input.",
+        after_help = "Examples:\n  \
+sockit scan 127.0.0.1 22,80,8000-8100\n  \
+sockit scan localhost 1-1024 --timeout 200ms\n  \
+sockit scan 127.0.0.1 53,123 -u --all\n  \
+sockit scan 127.0.0.1 8000-8010 --json"
+    )]
+    Scan(scan::ScanArgs),
     /// Print the default options of fresh TCP and UDP sockets.
     Info(misc::InfoArgs),
     /// Demonstrations of networking concepts on loopback.
