@@ -12,6 +12,7 @@
 //! - [`stdio`]: stdin and stdout on dedicated threads, for bulk data through pipes.
 //! - [`event`]: what long-running calls report (the library never prints).
 //! - [`text`]: making peer bytes safe to show on a terminal.
+//! - [`transfer`]: verified, resumable file transfer (`sockit send` / `sockit recv`).
 //! - [`demo`]: demonstrations of networking concepts (sticky packets).
 
 pub mod demo;
@@ -24,6 +25,7 @@ pub mod records;
 pub mod stdio;
 pub mod tcp;
 pub mod text;
+pub mod transfer;
 pub mod udp;
 
 pub use error::UsageError;
