@@ -9,6 +9,7 @@ pub mod http;
 pub mod misc;
 pub mod structs;
 pub mod tcp;
+pub mod transfer;
 pub mod udp;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +45,10 @@ pub enum Command {
     /// HTTP/1.1 server and client.
     #[command(subcommand)]
     Http(http::HttpCommand),
+    /// Send files and folders to a `sockit recv`, verified (BLAKE3) and resumable.
+    Send(transfer::SendArgs),
+    /// Receive files from `sockit send` into a folder, safely.
+    Recv(transfer::RecvArgs),
     /// Pack values into bytes with a Python `struct` format.
     Pack(structs::PackArgs),
     /// Unpack bytes into values with a Python `struct` format.

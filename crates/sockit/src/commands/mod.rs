@@ -8,4 +8,5 @@ pub mod http;
 pub mod misc;
 pub mod structs;
 pub mod tcp;
+pub mod transfer;
 pub mod udp;

@@ -78,6 +78,13 @@ impl Record {
     }
 }
 
+/// Writes a `D` header for `len` payload bytes at `offset` of `buf` (the sender reads the
+/// payload into the buffer right after it, so header and payload go out in one write).
+pub fn put_data_header(buf: &mut [u8], offset: usize, len: u32) {
+    // The caller reserved the 5 bytes; a typed pack into them cannot fail then.
+    let _ = DATA.pack_into(buf, offset, &(b'D', len));
+}
+
 /// What the receiver made of one file (the `V` record's result).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileResult {
