@@ -362,6 +362,10 @@ pub async fn find(
                 name: their_name,
                 addr,
             });
+            if name.is_some() {
+                // The one asked for answered: no need to wait for others.
+                break;
+            }
         }
     }
     Ok(found)
