@@ -136,7 +136,7 @@ printf '| %-28s | %8s s | %6s GiB/s | %s |\n' "nc" "$N" "$(gib "$SIZE" "$N")" ""
 printf '| %-28s | %8s s | %6s GiB/s | %s |\n' "nc + b3sum both ends" "$B" "$(gib "$SIZE" "$B")" ""
 echo "ratio sockit/nc: $(echo "scale=2; $N / $st" | bc)   sockit/(nc+b3sum): $(echo "scale=2; $B / $st" | bc)"
 S2=$(sockit_run "$SRC/big.bin")
-echo "sockit with the default --sync batch (fsync of the 4 GiB file before its rename): ${S2%% *} s"
+echo "sockit with the default --sync batch (the file is fsynced before its rename): ${S2%% *} s"
 
 echo
 echo "## $COUNT files of 1-64 KiB ($(gib "$SMALL_BYTES" 1) GiB) in nested folders"
@@ -180,6 +180,8 @@ if command -v rsync >/dev/null 2>&1; then
   echo "## rsync over a local daemon (reference)"
   port=$(free_port)
   cat > "$WORK/rsyncd.conf" <<EOF
+uid = $(id -u)
+gid = $(id -g)
 [out]
 path = $OUT
 read only = false
