@@ -339,3 +339,83 @@ fn the_receiver_reports_a_sender_that_is_not_there() {
     assert_eq!(s.code, 1, "{s:?}");
     assert!(s.stderr.contains("connection refused"), "{}", s.stderr);
 }
+
+#[test]
+fn symlinks_only_with_the_flag_and_only_inside_and_excludes_leave_things_out() {
+    let src = tempfile::tempdir().unwrap();
+    let top = src.path().join("tree");
+    std::fs::create_dir_all(top.join("sub")).unwrap();
+    std::fs::write(top.join("target.txt"), b"t").unwrap();
+    std::fs::write(top.join("skip.log"), b"l").unwrap();
+    std::fs::write(top.join("sub/keep.txt"), b"k").unwrap();
+    std::os::unix::fs::symlink("../target.txt", top.join("sub/inside")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", top.join("outside")).unwrap();
+
+    // Without --symlinks: both links left out (not a failure), *.log excluded.
+    let out = tempfile::tempdir().unwrap();
+    let mut r = recv(out.path(), &["--yes"]);
+    let s = send(r.port, &[&top], &["--exclude", "*.log"]);
+    assert_eq!(s.code, 0, "{s:?}");
+    assert_eq!(r.proc.expect_exit(), 0);
+    let got = out.path().join("tree");
+    assert!(got.join("sub/keep.txt").exists() && !got.join("skip.log").exists());
+    assert!(std::fs::symlink_metadata(got.join("sub/inside")).is_err());
+
+    // With --symlinks: the inside link travels as a link, the outside one is left out.
+    let out = tempfile::tempdir().unwrap();
+    let mut r = recv(out.path(), &["--yes"]);
+    let s = send(r.port, &[&top], &["--symlinks"]);
+    assert!(s.stderr.contains("outside: a symlink with"), "{}", s.stderr);
+    assert_eq!(r.proc.expect_exit(), 0, "{}", r.proc.diag());
+    let got = out.path().join("tree");
+    assert_eq!(
+        std::fs::read_link(got.join("sub/inside")).unwrap(),
+        Path::new("../target.txt")
+    );
+    assert!(std::fs::symlink_metadata(got.join("outside")).is_err());
+}
+
+/// `sockit recv` on a pseudo-terminal (util-linux `script`), answering its question.
+fn recv_on_a_terminal(dir: &Path, answer: &str) -> (i32, Output, String) {
+    let port = free_tcp_port();
+    let cmd = format!(
+        "{} recv --dir {} --bind 127.0.0.1 --port {port} --once",
+        sockit_bin(),
+        dir.display()
+    );
+    let mut r = Proc::program("script", &["-qfec", &cmd, "/dev/null"]);
+    wait_tcp_listening(port);
+    let src = tempfile::tempdir().unwrap();
+    let f = src.path().join("asked.txt");
+    std::fs::write(&f, b"asked first").unwrap();
+    let to = format!("127.0.0.1:{port}");
+    let s = std::thread::scope(|sc| {
+        let sender = sc.spawn(|| run_sockit(&["send", f.to_str().unwrap(), "--to", &to], b""));
+        r.expect_stdout("? [y/N]");
+        r.write(format!("{answer}\n"));
+        sender.join().unwrap()
+    });
+    let code = r.expect_exit();
+    (code, s, r.stdout.text())
+}
+
+#[test]
+fn on_a_terminal_the_receiver_asks_before_accepting() {
+    if !has_cmd("script") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let (code, s, screen) = recv_on_a_terminal(out.path(), "n");
+    assert_eq!(s.code, 1, "{s:?}");
+    assert!(s.stderr.contains("declined"), "{}", s.stderr);
+    assert_eq!(code, 1, "{screen}");
+    assert!(!out.path().join("asked.txt").exists());
+    let (code, s, screen) = recv_on_a_terminal(out.path(), "y");
+    assert_eq!(s.code, 0, "{s:?}\n{screen}");
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("offers 1 files"), "{screen}");
+    assert_eq!(
+        std::fs::read(out.path().join("asked.txt")).unwrap(),
+        b"asked first"
+    );
+}

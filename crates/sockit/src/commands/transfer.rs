@@ -166,11 +166,8 @@ pub fn send(a: SendArgs, verbose: u8) -> anyhow::Result<()> {
         Ok(())
     } else {
         anyhow::bail!(
-            "{} of {} files did not arrive",
-            outcome
-                .failed
-                .max(outcome.files - outcome.verified - outcome.skipped),
-            outcome.files
+            "not every file arrived: {} failed (the messages above say which)",
+            outcome.failed
         )
     }
 }
@@ -240,7 +237,9 @@ pub fn recv(a: RecvArgs, verbose: u8) -> anyhow::Result<()> {
             ));
             return false;
         }
-        prompt_bars.suspend(|| ask(&format!("accept the offer from {}? [y/N] ", info.peer)))
+        // The waiting spinner would redraw over the question: end it first.
+        prompt_bars.finish();
+        ask(&format!("accept the offer from {}? [y/N] ", info.peer))
     });
     let config = RecvConfig {
         dir: a.dir.clone(),

@@ -20,6 +20,8 @@ pub mod fs;
 pub mod paths;
 pub mod plan;
 pub mod proto;
+#[cfg(test)]
+mod proto_tests;
 pub mod records;
 pub mod recv;
 pub mod report;

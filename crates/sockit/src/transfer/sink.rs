@@ -394,6 +394,13 @@ impl Session<'_> {
                     .with("path", shown.as_str()),
             );
         }
+        tick_with(
+            &self.cfg.progress,
+            Phase::Transfer,
+            self.bytes,
+            self.plan.needed,
+            Some(&shown),
+        );
         let mut out = Vec::with_capacity(16);
         Ack::Verdict {
             index: index as u32,
