@@ -13,6 +13,7 @@
 //! - [`stdio`]: stdin and stdout on dedicated threads, for bulk data through pipes.
 //! - [`event`]: what long-running calls report (the library never prints).
 //! - [`text`]: making peer bytes safe to show on a terminal.
+//! - [`transfer`]: verified, resumable file transfer (`sockit send` / `sockit recv`).
 //! - [`demo`]: demonstrations of networking concepts (sticky packets).
 
 #![warn(missing_docs)]
@@ -27,4 +28,5 @@ pub mod scan;
 pub mod stdio;
 pub mod tcp;
 pub mod text;
+pub mod transfer;
 pub mod udp;

@@ -61,6 +61,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tcp(cmd) => commands::tcp::run(cmd, verbose),
         Command::Udp(cmd) => commands::udp::run(cmd, verbose),
         Command::Http(cmd) => commands::http::run(cmd, verbose),
+        Command::Send(args) => commands::transfer::send(args, verbose),
+        Command::Recv(args) => commands::transfer::recv(args, verbose),
         Command::Pack(args) => commands::structs::pack(args),
         Command::Unpack(args) => commands::structs::unpack(args),
         Command::Calcsize(args) => commands::structs::calcsize(args),

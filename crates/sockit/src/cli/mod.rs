@@ -10,6 +10,7 @@ pub mod misc;
 pub mod scan;
 pub mod structs;
 pub mod tcp;
+pub mod transfer;
 pub mod udp;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,10 @@ pub enum Command {
     /// HTTP/1.1 server and client.
     #[command(subcommand)]
     Http(http::HttpCommand),
+    /// Send files and folders to a `sockit recv`, verified (BLAKE3) and resumable.
+    Send(transfer::SendArgs),
+    /// Receive files from `sockit send` into a folder, safely.
+    Recv(transfer::RecvArgs),
     /// Pack values into bytes with a Python `struct` format.
     Pack(structs::PackArgs),
     /// Unpack bytes into values with a Python `struct` format.

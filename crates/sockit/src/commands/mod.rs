@@ -9,6 +9,7 @@ pub mod misc;
 pub mod scan;
 pub mod structs;
 pub mod tcp;
+pub mod transfer;
 pub mod udp;
 
 /// Writes a command's whole output to stdout. A failed write (a full disk, a reader that
