@@ -8,6 +8,7 @@
 //! - [`tcp`]: TCP client and server (echo, chat, stdin fan-out).
 //! - [`udp`]: UDP send, listen, broadcast.
 //! - [`records`]: Python `struct` records on the wire (`--pack`, `--unpack`).
+//! - [`relay`]: port forwarding between TCP and Unix-domain endpoints.
 //! - [`scan`]: which ports of one host are open (TCP connect and UDP scans).
 //! - [`http`]: HTTP/1.1 message parsing, server, static files, client.
 //! - [`stdio`]: stdin and stdout on dedicated threads, for bulk data through pipes.
@@ -24,6 +25,7 @@ pub mod frame;
 pub mod http;
 pub mod net;
 pub mod records;
+pub mod relay;
 pub mod scan;
 pub mod stdio;
 pub mod tcp;

@@ -68,6 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Calcsize(args) => commands::structs::calcsize(args),
         Command::Info(args) => commands::misc::info(args, verbose),
         Command::Scan(args) => commands::scan::run(args, verbose),
+        Command::Relay(args) => commands::relay::run(args, verbose),
         Command::Demo(cmd) => commands::misc::demo(cmd, verbose),
         Command::Completions(args) => commands::completions::completions(args),
         Command::Manpage(args) => commands::completions::manpage(args),

@@ -7,6 +7,7 @@ pub mod common;
 pub mod completions;
 pub mod http;
 pub mod misc;
+pub mod relay;
 pub mod scan;
 pub mod structs;
 pub mod tcp;
@@ -59,6 +60,22 @@ pub enum Command {
     Unpack(structs::UnpackArgs),
     /// Print the size in bytes of a Python `struct` format.
     Calcsize(structs::CalcsizeArgs),
+    /// Forward every connection accepted on LISTEN to TARGET (port forwarding, like socat).
+    #[command(
+        long_about = "Forward every connection accepted on LISTEN to a new connection to TARGET, \
+copying bytes both ways, like socat TCP-LISTEN:... TCP:.... Endpoints: tcp-listen:[HOST:]PORT \
+(HOST defaults to 127.0.0.1, so nothing is exposed by accident) or unix-listen:PATH to accept; \
+tcp:HOST:PORT or unix:PATH to connect. A half-close on either side is passed through (the \
+other side's writing direction is shut down and the copy the other way goes on), so request \
+and answer protocols work through the relay. Each connection's close is reported with its \
+byte counts. A failing target or connection ends only that connection. Ctrl-C or SIGTERM \
+stops accepting and gives open connections 2 s.",
+        after_help = "Examples:\n  \
+sockit relay tcp-listen:8080 tcp:127.0.0.1:80              forward local 8080 to 80\n  \
+sockit relay unix-listen:/tmp/web.sock tcp:127.0.0.1:8000  a Unix socket in front of a TCP server\n  \
+sockit relay tcp-listen:9000 unix:/run/app.sock --json     TCP in front of a Unix socket"
+    )]
+    Relay(relay::RelayArgs),
     /// Scan ports of one host: which are open, closed or filtered (like nc -z).
     #[command(
         long_about = "Scan ports of one host, like nc -z: a TCP connect scan (the handshake \

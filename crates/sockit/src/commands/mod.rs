@@ -6,6 +6,7 @@
 pub mod completions;
 pub mod http;
 pub mod misc;
+pub mod relay;
 pub mod scan;
 pub mod structs;
 pub mod tcp;

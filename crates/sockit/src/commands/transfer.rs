@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::error::UsageError;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sockit::event::{Event, Events, Level};
 use sockit::net::SocketOptions;
@@ -16,7 +17,6 @@ use sockit::transfer::recv::{self, OfferInfo, RecvConfig, SyncMode};
 use sockit::transfer::report::{Phase, Progress, ProgressFn, TransferError};
 use sockit::transfer::send::{self, SendConfig};
 use sockit::transfer::walk::WalkOptions;
-use crate::error::UsageError;
 
 use crate::cli::transfer::{RecvArgs, SendArgs, SyncArg};
 use crate::ui::EventFormat;
