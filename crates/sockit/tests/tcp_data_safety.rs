@@ -129,8 +129,8 @@ fn connect_with_stdout_a_closed_pipe_exits_1() {
         python_server("try:\n  c.sendall(b'y'*20000000)\nexcept OSError: pass\nc.close()");
     let out = bash(
         &format!(
-            "set -o pipefail; $SOCKIT tcp connect {target} < /dev/null 2>err | head -c 10 >/dev/null; \
-             echo \"exit ${{PIPESTATUS[0]}}\"; cat err"
+            "set -o pipefail; err=$(mktemp); $SOCKIT tcp connect {target} < /dev/null 2>$err | head -c 10 >/dev/null; \
+             echo \"exit ${{PIPESTATUS[0]}}\"; cat $err; rm -f $err"
         ),
         TIMEOUT,
     );

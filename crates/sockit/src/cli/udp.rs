@@ -111,6 +111,26 @@ pub struct UdpListenArgs {
     #[arg(long)]
     pub reuse_port: bool,
 
+    /// Exit after N datagrams (1 to 2^63; for scripts).
+    #[arg(long, value_name = "N", allow_hyphen_values = true,
+          value_parser = clap::value_parser!(u64).range(1..=(i64::MAX as u64)), conflicts_with = "once")]
+    pub count: Option<u64>,
+
+    /// Exit after the first datagram (--count 1).
+    #[arg(long)]
+    pub once: bool,
+
+    /// Send each stdin line as one datagram to the sender of the last datagram received,
+    /// like nc -ul (a line before any datagram arrived is reported and dropped). Every
+    /// sender is served, never only the first.
+    #[arg(long, conflicts_with = "echo")]
+    pub reply: bool,
+
+    /// With --reply: send each stdin line to every sender heard from in the last 5
+    /// minutes (at most 1024), not only the last one.
+    #[arg(long, requires = "reply")]
+    pub to_all: bool,
+
     #[command(flatten)]
     pub socket: SocketArgs,
 }
@@ -142,6 +162,12 @@ pub struct UdpSendArgs {
     /// Set SO_BROADCAST, allowing a broadcast destination such as 127.255.255.255.
     #[arg(long, short = 'b')]
     pub broadcast: bool,
+
+    /// Interactive session, like nc -u: each stdin line goes out as one datagram while
+    /// replies are printed as they arrive; ends when stdin has ended and no reply came
+    /// for --timeout.
+    #[arg(short = 'i', long, conflicts_with_all = ["wait_reply", "message", "broadcast", "pack"])]
+    pub interactive: bool,
 
     /// After each datagram, wait for one reply and print it. With --broadcast, print
     /// every reply that arrives within --timeout as "[sender] payload" (exit 1 if none).

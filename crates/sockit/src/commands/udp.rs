@@ -10,6 +10,7 @@ use sockit::net::SocketInfo;
 use sockit::records::{pack_error, pack_input, send_records};
 use sockit::stdio::{no_input, spawn_stdin, Output};
 use sockit::udp::listen::ListenError;
+use sockit::udp::reply::ReplyTo;
 use sockit::udp::{listen, send_messages, ListenConfig, SendConfig, SendError};
 
 use super::tcp::{block_on, listen_address, socket_options, source_address};
@@ -40,6 +41,12 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
         echo: a.echo,
         unpack: a.unpack.clone(),
         events: events.clone(),
+        count: if a.once { Some(1) } else { a.count },
+        reply: match (a.reply, a.to_all) {
+            (false, _) => None,
+            (true, false) => Some(ReplyTo::Last),
+            (true, true) => Some(ReplyTo::All),
+        },
     };
     block_on(false, async move {
         let addr = listen_address(&a.addr).await?;
@@ -59,12 +66,19 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
             .with("addr", local),
         );
         let output = Output::direct();
-        listen(socket, &config, &output, crate::ui::signal::shutdown())
-            .await
-            .map_err(|err| match err {
-                ListenError::Recv(_) => anyhow::Error::new(err).context(format!("udp {local}")),
-                ListenError::Output(_) => err.into(),
-            })?;
+        let input = a.reply.then(spawn_stdin);
+        listen(
+            socket,
+            &config,
+            &output,
+            input,
+            crate::ui::signal::shutdown(),
+        )
+        .await
+        .map_err(|err| match err {
+            ListenError::Recv(_) => anyhow::Error::new(err).context(format!("udp {local}")),
+            ListenError::Output(_) => err.into(),
+        })?;
         Ok(())
     })
 }
@@ -104,6 +118,9 @@ fn udp_send(a: args::UdpSendArgs, verbose: u8) -> anyhow::Result<()> {
                 sockit::udp::send::prepare(&socket, dest, &config).await?;
                 let info = SocketInfo::of(&socket);
                 events.emit(Event::verbose("socket", format!("socket {info}")));
+            }
+            if a.interactive {
+                return sockit::udp::session::session(&socket, dest, input, &config, &output).await;
             }
             let message = a.message.as_deref().map(str::as_bytes);
             if let Some(st) = &a.pack {

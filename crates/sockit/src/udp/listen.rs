@@ -10,9 +10,10 @@ use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use super::batch::RecvBatch;
+use super::reply::{Peers, ReplyTo};
 use crate::event::{Event, Events};
 use crate::net::error::describe;
-use crate::stdio::Output;
+use crate::stdio::{InputChunks, Output};
 
 /// How `udp listen` treats each datagram.
 #[derive(Debug, Clone)]
@@ -27,6 +28,10 @@ pub struct ListenConfig {
     pub unpack: Option<pystruct::Struct>,
     /// Where truncated, unreadable and unanswerable datagrams are reported.
     pub events: Events,
+    /// Stop after this many datagrams (`--count`, `--once`).
+    pub count: Option<u64>,
+    /// Send stdin lines, one datagram each, to these senders (`--reply`).
+    pub reply: Option<ReplyTo>,
 }
 
 impl Default for ListenConfig {
@@ -37,6 +42,8 @@ impl Default for ListenConfig {
             echo: false,
             unpack: None,
             events: Events::discard(),
+            count: None,
+            reply: None,
         }
     }
 }
@@ -138,15 +145,43 @@ pub async fn listen(
     socket: UdpSocket,
     config: &ListenConfig,
     output: &Output,
+    mut input: Option<InputChunks>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ListenError> {
     tokio::pin!(shutdown);
     let mut batch = RecvBatch::new(config.buffer);
     let mut out = BytesMut::new();
-    loop {
+    let mut peers = Peers::default();
+    let mut lines = BytesMut::new();
+    let mut received: u64 = 0;
+    'serve: loop {
+        if config.count.is_some_and(|n| received >= n) {
+            break;
+        }
         tokio::select! {
             () = &mut shutdown => break,
             ready = socket.readable() => ready.map_err(ListenError::Recv)?,
+            chunk = next_input(&mut input), if input.is_some() => {
+                match chunk {
+                    Some(Ok(chunk)) => {
+                        lines.extend_from_slice(&chunk);
+                        send_lines(&socket, &mut lines, &peers, config).await;
+                    }
+                    Some(Err(err)) => {
+                        config.events.emit(Event::error("stdin-error", format!("read stdin: {}", describe(&err))));
+                        input = None;
+                    }
+                    None => {
+                        // The end of stdin: a last line without its newline still goes.
+                        if !lines.is_empty() {
+                            lines.extend_from_slice(b"\n");
+                            send_lines(&socket, &mut lines, &peers, config).await;
+                        }
+                        input = None;
+                    }
+                }
+                continue;
+            }
         }
         for _ in 0..ROUNDS {
             let n = match batch.try_recv(&socket) {
@@ -168,9 +203,19 @@ pub async fn listen(
                 }
             };
             for i in 0..n {
-                let Some(received) = batch.get(i) else { break };
-                let Some(from) = received.from else { continue };
-                handle(&socket, received.data, received.len, from, config, &mut out).await;
+                let Some(datagram) = batch.get(i) else { break };
+                let Some(from) = datagram.from else { continue };
+                handle(&socket, datagram.data, datagram.len, from, config, &mut out).await;
+                peers.heard(from, std::time::Instant::now());
+                received += 1;
+                if config.count.is_some_and(|n| received >= n) {
+                    // Datagrams past the count stay in the socket for whoever is next.
+                    output
+                        .write(out.split().freeze())
+                        .await
+                        .map_err(ListenError::Output)?;
+                    break 'serve;
+                }
             }
             if out.len() >= BATCH_BYTES {
                 break;
@@ -184,6 +229,62 @@ pub async fn listen(
         }
     }
     output.flush().await.map_err(ListenError::Output)
+}
+
+/// The next stdin chunk, or never when there is no stdin to read.
+async fn next_input(input: &mut Option<InputChunks>) -> Option<std::io::Result<Bytes>> {
+    match input {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends each complete line in `lines` (without its newline) as one datagram to the
+/// chosen senders; a line before anyone has sent anything is reported and dropped.
+async fn send_lines(
+    socket: &UdpSocket,
+    lines: &mut BytesMut,
+    peers: &Peers,
+    config: &ListenConfig,
+) {
+    let Some(to) = config.reply else {
+        lines.clear();
+        return;
+    };
+    while let Some(at) = lines.iter().position(|&b| b == b'\n') {
+        let line = lines.split_to(at + 1);
+        let payload = &line[..at];
+        let targets = peers.targets(to, std::time::Instant::now());
+        if targets.is_empty() {
+            config.events.emit(Event::warn(
+                "reply-dropped",
+                "stdin line not sent: no sender to reply to yet",
+            ));
+            continue;
+        }
+        for target in targets {
+            if let Err(err) = socket.send_to(payload, target).await {
+                config.events.emit(
+                    Event::warn(
+                        "reply-failed",
+                        format!("reply to {target}: {}", describe(&err)),
+                    )
+                    .with("peer", target),
+                );
+            }
+        }
+    }
+    // A line longer than any datagram cannot be sent: drop it rather than grow forever.
+    if lines.len() > super::DEFAULT_BUFFER {
+        config.events.emit(Event::warn(
+            "reply-dropped",
+            format!(
+                "stdin line longer than {} bytes not sent",
+                super::DEFAULT_BUFFER
+            ),
+        ));
+        lines.clear();
+    }
 }
 
 /// Why `udp listen` stopped before it was asked to.

@@ -8,10 +8,14 @@
 //! - [`mod@send`]: `sockit udp send`: one datagram per message or stdin line, optional wait
 //!   for a reply, broadcast with `SO_BROADCAST`.
 //! - [`mod@listen`]: `sockit udp listen`: print or echo every datagram with its sender.
+//! - [`reply`]: answering senders from stdin (`udp listen --reply`).
+//! - [`session`]: an interactive exchange with one peer (`udp send --interactive`).
 
 pub mod batch;
 pub mod listen;
+pub mod reply;
 pub mod send;
+pub mod session;
 
 pub use listen::{listen, recv_datagram, Datagram, ListenConfig};
 pub use send::{send_messages, SendConfig, SendError};
