@@ -12,7 +12,8 @@
 //! - [`stdio`]: stdin and stdout on dedicated threads, for bulk data through pipes.
 //! - [`event`]: what long-running calls report (the library never prints).
 //! - [`text`]: making peer bytes safe to show on a terminal.
-//! - [`demo`]: demonstrations of networking concepts (sticky packets).
+//! - [`demo`]: demonstrations of networking concepts (sticky packets, handshake, SO_REUSEADDR).
+//! - [`wire`]: packets (capture, decode, pcap), socket states, ping, interfaces, names.
 
 #![warn(missing_docs)]
 
@@ -26,3 +27,4 @@ pub mod stdio;
 pub mod tcp;
 pub mod text;
 pub mod udp;
+pub mod wire;
