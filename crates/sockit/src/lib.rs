@@ -15,7 +15,8 @@
 //! - [`event`]: what long-running calls report (the library never prints).
 //! - [`text`]: making peer bytes safe to show on a terminal.
 //! - [`transfer`]: verified, resumable file transfer (`sockit send` / `sockit recv`).
-//! - [`demo`]: demonstrations of networking concepts (sticky packets).
+//! - [`demo`]: demonstrations of networking concepts (sticky packets, handshake, SO_REUSEADDR).
+//! - [`wire`]: packets (capture, decode, pcap), socket states, ping, interfaces, names.
 
 #![warn(missing_docs)]
 
@@ -32,3 +33,4 @@ pub mod tcp;
 pub mod text;
 pub mod transfer;
 pub mod udp;
+pub mod wire;

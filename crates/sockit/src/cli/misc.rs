@@ -29,6 +29,24 @@ the same messages are sent with len32 framing (a 4-byte big-endian length before
 come out whole and separate. A summary line closes each half."
     )]
     Sticky(StickyArgs),
+    /// Show the three-way handshake, the four-way close and TIME-WAIT, with both
+    /// sockets' states after each step.
+    #[command(
+        long_about = "The TCP connection lifecycle of the course (three-way handshake, four-way close, TIME_WAIT) on loopback: \
+a client connects, then closes first, then the server closes. After each step both sockets' \
+states are read with netlink sock_diag (ESTABLISHED, FIN-WAIT-2 / CLOSE-WAIT, TIME-WAIT), and \
+when capturing is allowed (root or CAP_NET_RAW) the packets each step caused are shown with \
+their flags (SYN, SYN-ACK, ACK, FIN). Ends with which side is left in TIME-WAIT."
+    )]
+    Handshake,
+    /// Show why a restarted server gets EADDRINUSE, and what SO_REUSEADDR changes.
+    #[command(
+        long_about = "The course's SO_REUSEADDR on loopback: a server closes while a client is \
+connected, so its end of the connection is left in TIME-WAIT holding the port. A new server \
+binding the same port without SO_REUSEADDR fails with EADDRINUSE (Address already in use); \
+with SO_REUSEADDR it succeeds. Ends with a one-line conclusion naming the port."
+    )]
+    Reuseaddr,
 }
 
 /// Options of `sockit demo sticky`.

@@ -13,6 +13,7 @@ pub mod structs;
 pub mod tcp;
 pub mod transfer;
 pub mod udp;
+pub mod wire;
 
 use clap::{Parser, Subcommand};
 
@@ -97,6 +98,16 @@ sockit scan 127.0.0.1 8000-8010 --json"
     /// Demonstrations of networking concepts on loopback.
     #[command(subcommand)]
     Demo(misc::DemoCommand),
+    /// Capture packets on an interface and explain them (raw AF_PACKET socket + BPF).
+    Trace(wire::TraceArgs),
+    /// List TCP and UDP sockets with their states, queues and processes (like ss).
+    Sockets(wire::SocketsArgs),
+    /// Send ICMP echo requests and time the replies.
+    Ping(wire::PingArgs),
+    /// List network interfaces: addresses, prefixes, broadcast addresses, MTU, flags.
+    Ifaces(wire::IfacesArgs),
+    /// Print what getaddrinfo returns for a name.
+    Resolve(wire::ResolveArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         long_about = completions::COMPLETIONS_LONG_ABOUT,

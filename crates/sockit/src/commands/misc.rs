@@ -61,6 +61,16 @@ pub fn demo(cmd: args::DemoCommand, verbose: u8) -> anyhow::Result<()> {
             })?;
             write_stdout(report.render().as_bytes())
         }
+        args::DemoCommand::Handshake => {
+            let report =
+                sockit::demo::handshake::handshake().context("handshake demo on loopback")?;
+            write_stdout(report.render().as_bytes())
+        }
+        args::DemoCommand::Reuseaddr => {
+            let report =
+                sockit::demo::reuseaddr::reuseaddr().context("SO_REUSEADDR demo on loopback")?;
+            write_stdout(report.render().as_bytes())
+        }
     }
 }
 

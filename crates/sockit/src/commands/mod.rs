@@ -12,6 +12,7 @@ pub mod structs;
 pub mod tcp;
 pub mod transfer;
 pub mod udp;
+pub mod wire;
 
 /// Writes a command's whole output to stdout. A failed write (a full disk, a reader that
 /// went away) is an error: the output did not arrive, so the command must not exit 0.

@@ -20,6 +20,8 @@ pub fn run(a: RelayArgs, verbose: u8) -> anyhow::Result<()> {
         events: events.clone(),
     };
     block_on(true, async move {
+        // Handlers first: a SIGTERM right after the ready line must stop us gracefully.
+        let stop = crate::ui::signal::shutdown();
         let target = config.target.to_string();
         let relay = match Relay::bind(config).await {
             Ok(relay) => relay,
@@ -40,7 +42,7 @@ pub fn run(a: RelayArgs, verbose: u8) -> anyhow::Result<()> {
                 .with("addr", local.as_str())
                 .with("target", target.as_str()),
         );
-        relay.run(crate::ui::signal::shutdown()).await?;
+        relay.run(stop).await?;
         Ok(())
     })
 }

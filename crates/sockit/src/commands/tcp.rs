@@ -135,6 +135,8 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
         raw: a.raw,
     };
     block_on(true, async move {
+        // Handlers first: a SIGTERM right after the ready line must stop us gracefully.
+        let stop = crate::ui::signal::shutdown();
         let addr = listen_address(&a.addr).await?;
         let listener = tcp_listener(addr, &opts)
             .map_err(|err| anyhow::anyhow!("listen on tcp {addr}: {}", describe(&err)))?;
@@ -153,14 +155,7 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
         // A server started with `&` from a shell must not read the terminal (SIGTTIN
         // would stop it at the first client).
         let input = (mode == Mode::Print && !stdin_is_background_terminal()).then(spawn_stdin);
-        serve(
-            listener,
-            config,
-            input,
-            Output::stdout(),
-            crate::ui::signal::shutdown(),
-        )
-        .await?;
+        serve(listener, config, input, Output::stdout(), stop).await?;
         Ok(())
     })
 }

@@ -49,6 +49,8 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
         },
     };
     block_on(false, async move {
+        // Handlers first: a SIGTERM right after the ready line must stop us gracefully.
+        let stop = crate::ui::signal::shutdown();
         let addr = listen_address(&a.addr).await?;
         let socket = udp_listener(addr, &opts)
             .map_err(|err| anyhow::anyhow!("listen on udp {addr}: {}", describe(&err)))?;
@@ -67,18 +69,12 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
         );
         let output = Output::direct();
         let input = a.reply.then(spawn_stdin);
-        listen(
-            socket,
-            &config,
-            &output,
-            input,
-            crate::ui::signal::shutdown(),
-        )
-        .await
-        .map_err(|err| match err {
-            ListenError::Recv(_) => anyhow::Error::new(err).context(format!("udp {local}")),
-            ListenError::Output(_) => err.into(),
-        })?;
+        listen(socket, &config, &output, input, stop)
+            .await
+            .map_err(|err| match err {
+                ListenError::Recv(_) => anyhow::Error::new(err).context(format!("udp {local}")),
+                ListenError::Output(_) => err.into(),
+            })?;
         Ok(())
     })
 }
