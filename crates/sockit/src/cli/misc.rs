@@ -47,6 +47,27 @@ binding the same port without SO_REUSEADDR fails with EADDRINUSE (Address alread
 with SO_REUSEADDR it succeeds. Ends with a one-line conclusion naming the port."
     )]
     Reuseaddr,
+    /// Show an empty recv when the peer closes, EPIPE/ECONNRESET when writing to a closed
+    /// peer, and what SO_LINGER 0 changes.
+    #[command(
+        long_about = "The course's peer close and broken pipe, on loopback: (1) a server closes \
+and the client's recv returns empty bytes, b'', the end of the stream; (2) the client sends \
+anyway: the first send is accepted (the bytes only reach the kernel; the peer's kernel answers \
+with a reset) and the second fails with EPIPE (Python's BrokenPipeError) or ECONNRESET; (3) a \
+server closes with SO_LINGER 0: a reset instead of a FIN, the client's recv fails with \
+ECONNRESET, and no TIME-WAIT is left. Ends with a one-line conclusion."
+    )]
+    Close,
+    /// Show UDP keeping message boundaries, cutting long datagrams, and one socket
+    /// serving many peers.
+    #[command(
+        long_about = "The course's UDP (recvfrom/sendto) on loopback: (1) five datagrams sent \
+back to back are five recvfrom calls, even when the receiver reads late: no sticky packets; \
+(2) recvfrom(10) of a 100-byte datagram returns 10 bytes and the other 90 are lost (MSG_TRUNC \
+tells the real length); (3) three clients send to one port and the server answers each from \
+the address recvfrom gave, with no accept. Ends with a one-line conclusion."
+    )]
+    Udp,
 }
 
 /// Options of `sockit demo sticky`.

@@ -66,6 +66,14 @@ pub fn demo(cmd: args::DemoCommand, verbose: u8) -> anyhow::Result<()> {
                 sockit::demo::handshake::handshake().context("handshake demo on loopback")?;
             write_stdout(report.render().as_bytes())
         }
+        args::DemoCommand::Close => {
+            let report = sockit::demo::close::close().context("close demo on loopback")?;
+            write_stdout(report.render().as_bytes())
+        }
+        args::DemoCommand::Udp => {
+            let report = sockit::demo::udp::udp().context("UDP demo on loopback")?;
+            write_stdout(report.render().as_bytes())
+        }
         args::DemoCommand::Reuseaddr => {
             let report =
                 sockit::demo::reuseaddr::reuseaddr().context("SO_REUSEADDR demo on loopback")?;

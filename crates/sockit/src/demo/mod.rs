@@ -7,10 +7,15 @@
 //!   the side that closed first.
 //! - [`reuseaddr`]: why a restarted server gets `EADDRINUSE`, and what `SO_REUSEADDR`
 //!   changes.
+//! - [`close`]: an empty `recv` when the peer closes, `EPIPE`/`ECONNRESET` when writing
+//!   to a closed peer, and what `SO_LINGER` 0 changes.
+//! - [`udp`]: datagram boundaries kept, truncation, one socket serving many peers.
 
+pub mod close;
 pub mod handshake;
 pub mod reuseaddr;
 pub mod sticky;
+pub mod udp;
 
 pub use sticky::{messages, sticky, StickyReport, RECV_SIZE};
 
