@@ -81,3 +81,38 @@ fn demo_udp_keeps_boundaries_cuts_long_datagrams_and_serves_every_peer() {
         .unwrap_or_default()
         .starts_with("conclusion: each sendto is one recvfrom (no sticky packets)"));
 }
+
+#[test]
+fn demo_buffers_accepts_more_with_bigger_buffers() {
+    let out = run_sockit(&["demo", "buffers"], b"");
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = out.stdout_text();
+    // What the kernel reports for a 16 KiB request, as Python sees it on this machine.
+    let py = run_python(
+        "import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)\nprint(s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)//1024)",
+        &[],
+        b"",
+    );
+    let granted = py.stdout_text().trim().to_string();
+    assert!(
+        text.contains(&format!(
+            "set to 16 KiB: getsockopt says SO_SNDBUF {granted} KiB"
+        )),
+        "{text}\npython: {granted}"
+    );
+    let accepted: Vec<usize> = text
+        .lines()
+        .filter_map(|l| l.rsplit_once('(')?.1.strip_suffix(" bytes)")?.parse().ok())
+        .collect();
+    assert_eq!(accepted.len(), 3, "{text}");
+    assert!(
+        accepted[0] >= 16 * 1024 && accepted[0] < 512 * 1024,
+        "{accepted:?}"
+    );
+    assert!(accepted[2] > accepted[0], "{accepted:?}");
+    assert!(text
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .starts_with("conclusion: send accepts about"));
+}

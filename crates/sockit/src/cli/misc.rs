@@ -68,6 +68,16 @@ tells the real length); (3) three clients send to one port and the server answer
 the address recvfrom gave, with no accept. Ends with a one-line conclusion."
     )]
     Udp,
+    /// Show how much send accepts when the peer does not read, against SO_SNDBUF and
+    /// SO_RCVBUF.
+    #[command(
+        long_about = "The course's network buffers on loopback: a client sends 4 KiB at a time \
+to a server that never reads, until send would block. Done three times: with 16 KiB buffers, \
+with the kernel's defaults, and with 1 MiB buffers (SO_SNDBUF on the client, SO_RCVBUF on \
+the server, set before the connection). Prints what getsockopt reports (Linux doubles the \
+request) and how many bytes send accepted, then a one-line conclusion."
+    )]
+    Buffers,
 }
 
 /// Options of `sockit demo sticky`.

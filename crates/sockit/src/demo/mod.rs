@@ -10,7 +10,9 @@
 //! - [`close`]: an empty `recv` when the peer closes, `EPIPE`/`ECONNRESET` when writing
 //!   to a closed peer, and what `SO_LINGER` 0 changes.
 //! - [`udp`]: datagram boundaries kept, truncation, one socket serving many peers.
+//! - [`buffers`]: how much `send` accepts before it blocks when the peer does not read.
 
+pub mod buffers;
 pub mod close;
 pub mod handshake;
 pub mod reuseaddr;
