@@ -116,3 +116,30 @@ fn demo_buffers_accepts_more_with_bigger_buffers() {
         .unwrap_or_default()
         .starts_with("conclusion: send accepts about"));
 }
+
+#[test]
+fn demo_broadcast_needs_so_broadcast_and_reaches_every_receiver() {
+    let out = run_sockit(&["demo", "broadcast"], b"");
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = out.stdout_text();
+    // Python gets the same refusal without the option.
+    let py = run_python(
+        "import socket\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ntry:\n  s.sendto(b'x', ('127.255.255.255', 9)); print('sent')\nexcept PermissionError: print('EACCES')",
+        &[],
+        b"",
+    );
+    assert_eq!(py.stdout_text().trim(), "EACCES");
+    assert!(
+        text.contains("without SO_BROADCAST: refused: permission denied (EACCES)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("with SO_BROADCAST: received by 3 of 3 receivers"),
+        "{text}"
+    );
+    assert!(text
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .starts_with("conclusion: a broadcast needs SO_BROADCAST"));
+}

@@ -78,6 +78,16 @@ the server, set before the connection). Prints what getsockopt reports (Linux do
 request) and how many bytes send accepted, then a one-line conclusion."
     )]
     Buffers,
+    /// Show one sendto reaching every receiver of a broadcast address, and EACCES
+    /// without SO_BROADCAST.
+    #[command(
+        long_about = "The course's UDP broadcast on loopback: three receivers bind \
+127.255.255.255 on one port (SO_REUSEADDR), as three hosts would listen. A sendto to the \
+broadcast address without SO_BROADCAST is refused by the kernel with EACCES (Python's \
+PermissionError); with SO_BROADCAST one sendto reaches all three. Nothing leaves loopback. \
+Ends with a one-line conclusion."
+    )]
+    Broadcast,
 }
 
 /// Options of `sockit demo sticky`.

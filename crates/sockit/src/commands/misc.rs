@@ -70,6 +70,11 @@ pub fn demo(cmd: args::DemoCommand, verbose: u8) -> anyhow::Result<()> {
             let report = sockit::demo::close::close().context("close demo on loopback")?;
             write_stdout(report.render().as_bytes())
         }
+        args::DemoCommand::Broadcast => {
+            let report =
+                sockit::demo::broadcast::broadcast().context("broadcast demo on loopback")?;
+            write_stdout(report.render().as_bytes())
+        }
         args::DemoCommand::Buffers => {
             let report = sockit::demo::buffers::buffers().context("buffers demo on loopback")?;
             write_stdout(report.render().as_bytes())

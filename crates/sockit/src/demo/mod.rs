@@ -11,7 +11,9 @@
 //!   to a closed peer, and what `SO_LINGER` 0 changes.
 //! - [`udp`]: datagram boundaries kept, truncation, one socket serving many peers.
 //! - [`buffers`]: how much `send` accepts before it blocks when the peer does not read.
+//! - [`broadcast`]: one datagram to every receiver, and `EACCES` without `SO_BROADCAST`.
 
+pub mod broadcast;
 pub mod buffers;
 pub mod close;
 pub mod handshake;
