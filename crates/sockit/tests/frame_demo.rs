@@ -90,3 +90,33 @@ fn demo_sticky_count_option_changes_the_number_of_messages() {
         "more than 7 messages:\n{part}"
     );
 }
+
+#[test]
+fn demo_sticky_shows_the_end_marker_and_pacing_cures_with_their_cost() {
+    let out = run_sockit(&["demo", "sticky", "-n", "10"], b"");
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = out.stdout_text();
+    assert!(
+        text.contains("end marker: 10 messages sent, 10 received whole"),
+        "{text}"
+    );
+    let paced = text
+        .lines()
+        .find(|l| l.starts_with("pacing: 10 messages sent"))
+        .unwrap();
+    // The pacing costs at least 9 pauses of 20 ms.
+    let ms: f64 = paced
+        .split(" received in ")
+        .nth(1)
+        .and_then(|r| r.split(" ms").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(ms >= 180.0, "{paced}");
+    assert!(
+        text.lines()
+            .last()
+            .unwrap_or_default()
+            .contains("costs 180 ms for 10 messages"),
+        "{text}"
+    );
+}

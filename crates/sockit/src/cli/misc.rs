@@ -20,13 +20,17 @@ pub struct InfoArgs {
 /// Demonstrations.
 #[derive(Debug, Subcommand)]
 pub enum DemoCommand {
-    /// Show TCP's sticky packets on loopback, then their cure with len32 framing.
+    /// Show TCP's sticky packets on loopback, then the course's three cures: a length
+    /// prefix, an end marker, and pacing the sender (with its cost).
     #[command(
         long_about = "Show TCP's \"sticky packets\" on loopback: a sender writes N small messages \
 back to back, one send() each; a slightly slow receiver reads with recv(1024) and prints \
 every read, showing the messages merged into fewer reads with their boundaries lost. Then \
 the same messages are sent with len32 framing (a 4-byte big-endian length before each) and \
-come out whole and separate. A summary line closes each half."
+come out whole and separate; then with an end marker (\\n after each message, the receiver \
+splits on it), also whole whatever the reads; then unframed but paced (20 ms between sends, \
+the receiver reading at once), which keeps them apart only as long as the receiver keeps up, \
+at a cost of 20 ms per message. A summary line closes each part, and a conclusion the whole."
     )]
     Sticky(StickyArgs),
     /// Show the three-way handshake, the four-way close and TIME-WAIT, with both

@@ -5,7 +5,10 @@
 //! its receive buffer and one `recv(1024)` returns several of them glued together: the
 //! stream kept the bytes and their order, not the boundaries. Then the same messages go
 //! out with `len32` framing (a 4-byte length before each) and come out whole and
-//! separate, however the reads cut them.
+//! separate, however the reads cut them. The course's two other cures follow: an end
+//! marker (`\n` after each message, the receiver splits on it), which also works
+//! whatever the reads, and pacing the sender (a pause between sends, the receiver reading
+//! at once), which only makes merging unlikely, and costs the pause for every message.
 
 use std::fmt::Write as _;
 use std::io;
@@ -28,6 +31,9 @@ pub const RECV_SIZE: usize = 1024;
 /// How long the receiver waits before reading, so the writes pile up.
 const RECEIVER_DELAY: Duration = Duration::from_millis(100);
 
+/// The pause between two sends of the paced sender.
+pub const PACE: Duration = Duration::from_millis(20);
+
 /// What the demonstration observed.
 #[derive(Debug, Clone)]
 pub struct StickyReport {
@@ -39,6 +45,14 @@ pub struct StickyReport {
     pub framed: Vec<Bytes>,
     /// How many reads carried the framed messages.
     pub framed_reads: usize,
+    /// The messages the end-marker (`\n`) receiver split out.
+    pub marked: Vec<Bytes>,
+    /// How many reads carried them.
+    pub marked_reads: usize,
+    /// Each `recv` of the receiver of the paced sender.
+    pub paced_reads: Vec<Bytes>,
+    /// How long the paced sender took.
+    pub paced_time: Duration,
 }
 
 /// The messages of the demonstration: `message 1`, `message 2`, ...
@@ -54,7 +68,7 @@ pub async fn sticky(count: usize, events: &Events) -> io::Result<StickyReport> {
     let sent = messages(count);
 
     let raw_wire: Vec<Bytes> = sent.clone();
-    let (raw_reads, _) = exchange(raw_wire, events, |mut stream| async move {
+    let (raw_reads, _) = exchange(raw_wire, events, None, |mut stream| async move {
         let mut reads = Vec::new();
         let mut buf = vec![0u8; RECV_SIZE];
         loop {
@@ -74,33 +88,74 @@ pub async fn sticky(count: usize, events: &Events) -> io::Result<StickyReport> {
         codec.encode(msg, &mut wire).map_err(io::Error::other)?;
         framed_wire.push(wire.freeze());
     }
-    let (framed, framed_reads) = exchange(framed_wire, events, |stream| async move {
-        let counter = CountingReader {
-            inner: stream,
-            reads: 0,
-        };
-        let mut frames = FrameReader::new(counter, FrameCodec::new(&Framing::Len32, RECV_SIZE));
-        let mut out = Vec::new();
-        while let Some(frame) = frames.read_frame().await.map_err(io::Error::other)? {
-            out.push(frame);
-        }
-        Ok((out, frames.get_mut().reads))
+    let (framed, framed_reads) = exchange(framed_wire, events, None, |stream| {
+        decode_all(stream, Framing::Len32)
     })
     .await?;
+
+    // An end marker: the course's other framing. Messages must not contain it.
+    let marked_wire: Vec<Bytes> = sent
+        .iter()
+        .map(|m| {
+            let mut w = BytesMut::from(&m[..]);
+            w.extend_from_slice(b"\n");
+            w.freeze()
+        })
+        .collect();
+    let (marked, marked_reads) = exchange(marked_wire, events, None, |stream| {
+        decode_all(stream, Framing::Line)
+    })
+    .await?;
+
+    // Pacing: no framing, a pause between sends, a receiver that reads at once.
+    let started = std::time::Instant::now();
+    let (paced_reads, _) = exchange(sent.clone(), events, Some(PACE), |mut stream| async move {
+        let mut reads = Vec::new();
+        let mut buf = vec![0u8; RECV_SIZE];
+        loop {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Ok((reads, 0));
+            }
+            reads.push(Bytes::copy_from_slice(&buf[..n]));
+        }
+    })
+    .await?;
+    let paced_time = started.elapsed();
 
     Ok(StickyReport {
         sent,
         raw_reads,
         framed,
         framed_reads,
+        marked,
+        marked_reads,
+        paced_reads,
+        paced_time,
     })
 }
 
+/// Decodes every message of `framing` from the stream, counting the reads it took.
+async fn decode_all(stream: TcpStream, framing: Framing) -> io::Result<(Vec<Bytes>, usize)> {
+    let counter = CountingReader {
+        inner: stream,
+        reads: 0,
+    };
+    let mut frames = FrameReader::new(counter, FrameCodec::new(&framing, RECV_SIZE));
+    let mut out = Vec::new();
+    while let Some(frame) = frames.read_frame().await.map_err(io::Error::other)? {
+        out.push(frame);
+    }
+    Ok((out, frames.get_mut().reads))
+}
+
 /// Sends each buffer with its own `write`, and runs `receive` on the accepted stream
-/// after [`RECEIVER_DELAY`].
+/// after [`RECEIVER_DELAY`]; with `pace`, the sender pauses that long between writes and
+/// the receiver starts at once.
 async fn exchange<F, Fut>(
     writes: Vec<Bytes>,
     events: &Events,
+    pace: Option<Duration>,
     receive: F,
 ) -> io::Result<(Vec<Bytes>, usize)>
 where
@@ -113,8 +168,11 @@ where
         let mut stream = tcp_connect(&addr.to_string(), &[addr], &SocketOptions::default(), None)
             .await
             .map_err(io::Error::other)?;
-        for write in writes {
-            stream.write_all(&write).await?;
+        for (i, write) in writes.iter().enumerate() {
+            if let (Some(pause), true) = (pace, i > 0) {
+                tokio::time::sleep(pause).await;
+            }
+            stream.write_all(write).await?;
         }
         stream.shutdown().await?;
         Ok::<(), io::Error>(())
@@ -124,7 +182,9 @@ where
         let info = crate::net::SocketInfo::of(&stream);
         events.emit(Event::verbose("socket", format!("socket {info}")));
     }
-    tokio::time::sleep(RECEIVER_DELAY).await;
+    if pace.is_none() {
+        tokio::time::sleep(RECEIVER_DELAY).await;
+    }
     let received = receive(stream).await?;
     sender.await.map_err(io::Error::other)??;
     Ok(received)
@@ -206,6 +266,46 @@ impl StickyReport {
                 "MISMATCH (this is a bug)"
             }
         );
+        let _ = writeln!(out);
+        let marked_whole = self.marked == self.sent;
+        let _ = writeln!(
+            out,
+            "== end marker: the same {count} messages, each followed by \\n; the receiver splits on it =="
+        );
+        let _ = writeln!(
+            out,
+            "end marker: {count} messages sent, {} received whole in {} read(s): {}",
+            self.marked.len(),
+            self.marked_reads,
+            if marked_whole {
+                "every boundary kept (a message must not contain the marker)"
+            } else {
+                "MISMATCH (this is a bug)"
+            }
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "== pacing: no framing, {} ms between sends, the receiver reads at once ==",
+            PACE.as_millis()
+        );
+        let paced_one_each = self.paced_reads.len() == count;
+        let _ = writeln!(
+            out,
+            "pacing: {count} messages sent, {} read(s) received in {:.0} ms: {}",
+            self.paced_reads.len(),
+            self.paced_time.as_secs_f64() * 1000.0,
+            if paced_one_each {
+                "one message per read, this time: a slower receiver would merge them again"
+            } else {
+                "some still merged: pacing only makes it unlikely"
+            }
+        );
+        let _ = writeln!(
+            out,
+            "conclusion: TCP keeps bytes, not boundaries: a length prefix or an end marker restores every message whatever the reads; pacing only makes merging unlikely and costs {} ms for {count} messages",
+            PACE.as_millis() as usize * count.saturating_sub(1)
+        );
         out
     }
 }
@@ -233,5 +333,18 @@ mod tests {
             text.contains("len32: 20 messages sent, 20 received whole"),
             "{text}"
         );
+        assert_eq!(report.marked, report.sent);
+        let paced: Vec<u8> = report.paced_reads.iter().flat_map(|r| r.to_vec()).collect();
+        assert_eq!(paced, expected);
+        assert!(report.paced_time >= PACE * 19, "{:?}", report.paced_time);
+        assert!(
+            text.contains("end marker: 20 messages sent, 20 received whole"),
+            "{text}"
+        );
+        assert!(text
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("conclusion: TCP keeps bytes"));
     }
 }
