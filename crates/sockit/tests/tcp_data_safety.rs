@@ -450,3 +450,38 @@ fn an_overlong_stdin_line_is_reported_once_and_never_sent_in_part() {
     assert_eq!(err.matches("line skipped").count(), 1, "{err}");
     assert_eq!(server.expect_exit(), 0, "{}", server.diag());
 }
+
+#[test]
+fn an_idle_connection_is_closed_and_the_server_goes_on() {
+    let mut server = Proc::sockit(&["tcp", "listen", "127.0.0.1:0", "--idle-timeout", "300ms"]);
+    let addr = server.listening_addr("tcp");
+    let quiet = TcpPeer::connect(addr, &[]);
+    assert!(
+        quiet.wait_eof(TIMEOUT),
+        "the idle client is closed\n{}",
+        server.diag()
+    );
+    server.expect_stderr_line(&format!("{}: no traffic for 0.3 s; closed", quiet.local));
+    // A client that keeps talking stays; the server still accepts.
+    let busy = TcpPeer::connect(addr, &[]);
+    for i in 0..5 {
+        busy.send(format!("tick {i}\n").as_bytes());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.expect_stdout("tick 4\n");
+    assert!(!busy.saw_eof(), "an active client is not closed");
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.expect_exit(), 0, "{}", server.diag());
+
+    // tcp connect -i: exit 1 after the silence.
+    let silent = TcpPeer::listen("127.0.0.1", &[]);
+    let started = std::time::Instant::now();
+    let mut client = Proc::sockit(&["tcp", "connect", &silent.local.to_string(), "-i", "300ms"]);
+    assert_eq!(client.expect_exit(), 1, "{}", client.diag());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        client.stderr.text().contains("idle timeout"),
+        "{}",
+        client.diag()
+    );
+}

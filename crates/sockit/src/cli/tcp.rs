@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use sockit::net::addr::{parse_host_port, parse_listen_addr, HostPort};
 use sockit::net::values::parse_secs;
 
-use super::common::{BindArgs, FrameArgs, SocketArgs, TcpOptionArgs};
+use super::common::{parse_duration, BindArgs, FrameArgs, SocketArgs, TcpOptionArgs};
 use super::structs::parse_record_format;
 
 /// TCP subcommands.
@@ -165,6 +165,11 @@ pub struct ListenArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Close a connection with no traffic in either direction for SECS (500ms, 2m, ...;
+    /// at most a year), with a message; the server goes on.
+    #[arg(short = 'i', long, value_name = "SECS", allow_hyphen_values = true, value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+
     /// Set SO_REUSEPORT: several servers may listen on the same port; the kernel spreads
     /// connections between them.
     #[arg(long)]
@@ -220,6 +225,11 @@ pub struct ConnectArgs {
     /// Print events as JSON lines on stderr.
     #[arg(long)]
     pub json: bool,
+
+    /// Close the connection after SECS with no traffic in either direction (exit 1), like
+    /// the idle part of --timeout but without limiting the connect.
+    #[arg(short = 'i', long, value_name = "SECS", allow_hyphen_values = true, value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
 
     /// Give up connecting after SECS, and close the connection after SECS without data
     /// in either direction (fractions allowed: 0.5).

@@ -133,6 +133,7 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
         max_connections: a.max_connections as usize,
         buffer_budget: a.max_buffered,
         raw: a.raw,
+        idle_timeout: a.idle_timeout,
     };
     block_on(true, async move {
         // Handlers first: a SIGTERM right after the ready line must stop us gracefully.
@@ -169,7 +170,7 @@ fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
         framing: a.frame.frame.clone(),
         max_frame: a.frame.max_frame,
         shutdown_on_eof: !a.no_shutdown,
-        idle_timeout: a.timeout,
+        idle_timeout: a.idle_timeout.or(a.timeout),
         input_messages: a.pack.is_some(),
         quit_after_eof: a.quit_after_eof,
         ignore_close: a.ignore_close,

@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio_util::codec::Encoder;
 
 use super::hub::{Joined, Outgoing};
+use super::idle::Activity;
 use super::server::{deliver, ConnError, Context};
 use crate::event::Event;
 use crate::frame::{FrameCodec, FrameReader, Framing};
@@ -26,6 +27,7 @@ pub(crate) async fn chat_client(
     mut stream: TcpStream,
     peer: SocketAddr,
     joined: Joined,
+    activity: &Activity,
 ) -> Result<(), ConnError> {
     let Joined {
         id,
@@ -66,7 +68,9 @@ pub(crate) async fn chat_client(
         let mut batch = Vec::new();
         let mut held = 0usize;
         let result = loop {
-            match frames.read_step(&mut batch).await {
+            let step = frames.read_step(&mut batch).await;
+            activity.touch();
+            match step {
                 Err(err) => break Err(ConnError::from(err)),
                 Ok(false) => break Ok::<(), ConnError>(()),
                 Ok(true) => {}
@@ -93,6 +97,7 @@ pub(crate) async fn chat_client(
         while let Some(item) = queue.recv().await {
             if let Outgoing::Data(data) = item {
                 writer.write_all(&data).await?;
+                activity.touch();
                 queued.fetch_sub(data.len(), std::sync::atomic::Ordering::Relaxed);
             }
         }

@@ -7,8 +7,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
@@ -145,9 +144,8 @@ pub async fn run_client(
         peer: SocketAddr::from(([0, 0, 0, 0], 0)),
         source,
     })?;
-    let start = Instant::now();
-    let last_activity = AtomicU64::new(0);
-    let touch = || last_activity.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    let activity = super::idle::Activity::new();
+    let touch = || activity.touch();
     let input_ended = tokio::sync::Notify::new();
     let (reader, mut writer) = stream.into_split();
 
@@ -236,17 +234,9 @@ pub async fn run_client(
     };
 
     let idle = async {
-        let Some(limit) = config.idle_timeout else {
-            return std::future::pending().await;
-        };
-        loop {
-            let last = Duration::from_millis(last_activity.load(Ordering::Relaxed));
-            let quiet = start.elapsed().saturating_sub(last);
-            if quiet >= limit {
-                return Err(ClientError::Idle { peer, idle: limit });
-            }
-            tokio::time::sleep(limit - quiet).await;
-        }
+        activity.expired(config.idle_timeout).await;
+        let idle = config.idle_timeout.unwrap_or_default();
+        Err::<(), _>(ClientError::Idle { peer, idle })
     };
 
     let quit = async {

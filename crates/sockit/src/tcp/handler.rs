@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio_util::codec::Encoder;
 
 use super::hub::{Joined, Outgoing};
+use super::idle::Activity;
 use super::prefix::{LinePrefixer, OpenLine, Style};
 use super::server::{ConnError, Context};
 use crate::frame::{FrameReader, READ_CHUNK};
@@ -61,6 +62,7 @@ pub(crate) async fn print_client(
     mut stream: TcpStream,
     peer: SocketAddr,
     joined: Joined,
+    activity: &Activity,
 ) -> Result<(), ConnError> {
     let Joined {
         id,
@@ -84,6 +86,7 @@ pub(crate) async fn print_client(
         let mut batch: Vec<Bytes> = Vec::new();
         loop {
             let read = frames.read_step(&mut batch).await;
+            activity.touch();
             let end = match read {
                 Err(err) => Some(Err(ConnError::from(err))),
                 Ok(false) => Some(Ok(())),
@@ -161,6 +164,7 @@ pub(crate) async fn print_client(
             match item {
                 Outgoing::Data(data) => {
                     writer.write_all(&data).await?;
+                    activity.touch();
                     queued.fetch_sub(data.len(), std::sync::atomic::Ordering::Relaxed);
                 }
                 Outgoing::End => {
@@ -286,19 +290,24 @@ fn render_record(
 }
 
 /// Echo mode: every byte (raw) or every message (framed) goes back to its sender.
-pub(crate) async fn echo_client(ctx: &Context, stream: TcpStream) -> Result<(), ConnError> {
+pub(crate) async fn echo_client(
+    ctx: &Context,
+    stream: TcpStream,
+    activity: &Activity,
+) -> Result<(), ConnError> {
     tokio::select! {
-        result = echo(ctx, stream) => result,
+        result = echo(ctx, stream, activity) => result,
         () = ctx.cancel.cancelled() => Ok(()),
     }
 }
 
-async fn echo(ctx: &Context, mut stream: TcpStream) -> Result<(), ConnError> {
+async fn echo(ctx: &Context, mut stream: TcpStream, activity: &Activity) -> Result<(), ConnError> {
     let (mut reader, mut writer) = stream.split();
     if !ctx.config.framing.is_framed() {
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
             let n = reader.read(&mut buf).await?;
+            activity.touch();
             if n == 0 {
                 return Ok(());
             }
@@ -311,6 +320,7 @@ async fn echo(ctx: &Context, mut stream: TcpStream) -> Result<(), ConnError> {
     let mut wire = BytesMut::new();
     loop {
         frames.read_batch(&mut batch).await?;
+        activity.touch();
         if batch.is_empty() {
             return Ok(());
         }

@@ -16,6 +16,7 @@ pub mod client;
 pub mod delivery;
 mod handler;
 pub mod hub;
+pub mod idle;
 pub mod prefix;
 pub mod server;
 

@@ -20,12 +20,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::budget::Budget;
 use super::hub::{Hub, Member, Outgoing};
+use super::idle::Activity;
 use super::prefix::OpenLine;
 use super::{chat, handler};
 use crate::event::{Event, Events, Level};
 use crate::frame::{FrameCodec, FrameError, Framing, LineSplitter, Piece};
 use crate::net::accept::{is_exhaustion, AcceptBackoff};
-use crate::net::error::describe;
+use crate::net::error::{describe, secs};
 use crate::net::SocketInfo;
 use crate::stdio::{InputChunks, Output};
 use tokio::sync::mpsc::error::TrySendError;
@@ -89,6 +90,8 @@ pub struct ServerConfig {
     pub buffer_budget: usize,
     /// Write client data exactly as received: no prefixes, no escaping, no newlines.
     pub raw: bool,
+    /// Close a connection with no traffic in either direction for this long.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -107,6 +110,7 @@ impl Default for ServerConfig {
             max_connections: 1024,
             buffer_budget: super::budget::DEFAULT_BUDGET,
             raw: false,
+            idle_timeout: None,
         }
     }
 }
@@ -344,20 +348,34 @@ async fn connection(
             events.emit(Event::verbose("socket", format!("socket {info}")).with("peer", peer));
         }
     };
-    let result = match ctx.config.mode {
-        Mode::Print => {
-            let joined = ctx.hub.join(peer);
-            announce(&stream);
-            handler::print_client(&ctx, stream, peer, joined).await
+    let activity = Activity::new();
+    let serving = async {
+        match ctx.config.mode {
+            Mode::Print => {
+                let joined = ctx.hub.join(peer);
+                announce(&stream);
+                handler::print_client(&ctx, stream, peer, joined, &activity).await
+            }
+            Mode::Echo => {
+                announce(&stream);
+                handler::echo_client(&ctx, stream, &activity).await
+            }
+            Mode::Chat => {
+                let joined = ctx.hub.join(peer);
+                announce(&stream);
+                chat::chat_client(&ctx, stream, peer, joined, &activity).await
+            }
         }
-        Mode::Echo => {
-            announce(&stream);
-            handler::echo_client(&ctx, stream).await
-        }
-        Mode::Chat => {
-            let joined = ctx.hub.join(peer);
-            announce(&stream);
-            chat::chat_client(&ctx, stream, peer, joined).await
+    };
+    let result = tokio::select! {
+        r = serving => r,
+        () = activity.expired(ctx.config.idle_timeout) => {
+            let after = ctx.config.idle_timeout.unwrap_or_default();
+            events.emit(
+                Event::info("idle", format!("{peer}: no traffic for {}; closed", secs(after)))
+                    .with("peer", peer),
+            );
+            Ok(())
         }
     };
     match &result {
