@@ -56,6 +56,33 @@ pub fn stdin_is_background_terminal() -> bool {
         && rustix::termios::tcgetpgrp(&stdin).is_ok_and(|pgrp| pgrp != rustix::process::getpgrp())
 }
 
+/// Turns every `\n` not already preceded by `\r` into `\r\n` as the chunks pass (`-C`,
+/// for talking to SMTP or HTTP by hand): line endings split across two chunks are
+/// handled, and nothing is buffered beyond one chunk.
+pub fn crlf(mut input: InputChunks) -> InputChunks {
+    let (tx, rx) = mpsc::channel(STDIN_QUEUE);
+    tokio::spawn(async move {
+        let mut last_cr = false;
+        while let Some(chunk) = input.recv().await {
+            let item = chunk.map(|data| {
+                let mut out = BytesMut::with_capacity(data.len() + data.len() / 16 + 1);
+                for &b in data.iter() {
+                    if b == b'\n' && !last_cr {
+                        out.put_u8(b'\r');
+                    }
+                    out.put_u8(b);
+                    last_cr = b == b'\r';
+                }
+                out.freeze()
+            });
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 /// An input that is already at its end (for modes that do not read stdin).
 pub fn no_input() -> InputChunks {
     mpsc::channel(1).1
@@ -434,6 +461,21 @@ mod tests {
         let err = out.write(Bytes::from_static(b"x")).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "{err}");
         assert!(out.flush().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn crlf_converts_bare_newlines_across_chunks() {
+        let (tx, rx) = mpsc::channel(4);
+        for part in [&b"HELO a\n"[..], b"DATA\r", b"\nx\n\n"] {
+            tx.send(Ok(Bytes::copy_from_slice(part))).await.unwrap();
+        }
+        drop(tx);
+        let mut out = crlf(rx);
+        let mut all = Vec::new();
+        while let Some(chunk) = out.recv().await {
+            all.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(all, b"HELO a\r\nDATA\r\nx\r\n\r\n");
     }
 
     #[test]

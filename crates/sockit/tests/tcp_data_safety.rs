@@ -485,3 +485,36 @@ fn an_idle_connection_is_closed_and_the_server_goes_on() {
         client.diag()
     );
 }
+
+#[test]
+fn crlf_and_address_families() {
+    // -C: each \n goes out as \r\n, as an SMTP or HTTP server wants.
+    let server = TcpPeer::listen("127.0.0.1", &[]);
+    let out = run_sockit(
+        &[
+            "tcp",
+            "connect",
+            &server.local.to_string(),
+            "-C",
+            "-q",
+            "0.2",
+        ],
+        b"HELO sockit\nQUIT\r\n",
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    server.expect_received("HELO sockit\r\nQUIT\r\n");
+    assert_eq!(server.received(), b"HELO sockit\r\nQUIT\r\n");
+
+    // -6 on an IPv4 literal: nothing of that family, a clear error.
+    let out = run_sockit(&["tcp", "connect", "127.0.0.1:9", "-6"], b"");
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("no IPv6 address"), "{}", out.stderr);
+    // -4 with localhost keeps 127.0.0.1.
+    let mut l = Proc::sockit(&["tcp", "listen", "localhost:0", "-4"]);
+    let addr = l.listening_addr("tcp");
+    assert!(addr.is_ipv4(), "{addr}");
+    l.signal(libc::SIGTERM);
+    assert_eq!(l.expect_exit(), 0);
+    let out = run_sockit(&["tcp", "connect", "127.0.0.1:9", "-4", "-6"], b"");
+    assert_eq!(out.code, 2, "{out:?}");
+}

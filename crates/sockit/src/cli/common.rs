@@ -241,6 +241,29 @@ impl Args for FrameArgs {
     }
 }
 
+/// `-4` / `-6`: the address family a command may use.
+#[derive(Debug, Clone, Args)]
+pub struct FamilyArgs {
+    /// Use IPv4 only (a name's IPv6 addresses are ignored).
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Use IPv6 only (a name's IPv4 addresses are ignored).
+    #[arg(short = '6')]
+    pub ipv6: bool,
+}
+
+impl FamilyArgs {
+    /// The family chosen.
+    pub fn family(&self) -> sockit::net::addr::Family {
+        use sockit::net::addr::Family;
+        match (self.ipv4, self.ipv6) {
+            (true, _) => Family::V4,
+            (_, true) => Family::V6,
+            _ => Family::Any,
+        }
+    }
+}
+
 /// The local source address of an outgoing socket.
 #[derive(Debug, Clone, Args)]
 pub struct BindArgs {

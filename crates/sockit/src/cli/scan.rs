@@ -38,6 +38,9 @@ pub struct ScanArgs {
     #[arg(long)]
     pub all: bool,
 
+    #[command(flatten)]
+    pub family: super::common::FamilyArgs,
+
     /// One JSON object per port on stdout ({"port":22,"proto":"tcp","state":"open"}) and
     /// the summary as a JSON event on stderr.
     #[arg(long)]

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use sockit::net::addr::{parse_host_port, parse_listen_addr, HostPort};
 use sockit::net::values::parse_secs;
 
-use super::common::{parse_duration, BindArgs, FrameArgs, SocketArgs, TcpOptionArgs};
+use super::common::{parse_duration, BindArgs, FamilyArgs, FrameArgs, SocketArgs, TcpOptionArgs};
 use super::structs::parse_record_format;
 
 /// TCP subcommands.
@@ -183,6 +183,14 @@ pub struct ListenArgs {
 
     #[command(flatten)]
     pub tcp: TcpOptionArgs,
+
+    #[command(flatten)]
+    pub family: FamilyArgs,
+
+    /// Send each stdin line ending \n as \r\n (for SMTP, HTTP or any CRLF protocol by
+    /// hand), like nc -C.
+    #[arg(short = 'C', long)]
+    pub crlf: bool,
 }
 
 /// Options of `sockit tcp connect`.
@@ -247,4 +255,12 @@ pub struct ConnectArgs {
 
     #[command(flatten)]
     pub tcp: TcpOptionArgs,
+
+    #[command(flatten)]
+    pub family: FamilyArgs,
+
+    /// Send each stdin line ending \n as \r\n (for SMTP, HTTP or any CRLF protocol by
+    /// hand), like nc -C.
+    #[arg(short = 'C', long)]
+    pub crlf: bool,
 }

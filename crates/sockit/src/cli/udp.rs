@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use sockit::net::addr::{parse_host_port, parse_listen_addr, HostPort};
 use sockit::udp::{MAX_BUFFER, MAX_DATAGRAM_V6};
 
-use super::common::{parse_duration, size_at_most, BindArgs, SocketArgs};
+use super::common::{parse_duration, size_at_most, BindArgs, FamilyArgs, SocketArgs};
 use super::structs::parse_record_format;
 
 /// `--pack`/`--unpack` for UDP: a record is one datagram, so it must fit in one
@@ -133,6 +133,9 @@ pub struct UdpListenArgs {
 
     #[command(flatten)]
     pub socket: SocketArgs,
+
+    #[command(flatten)]
+    pub family: FamilyArgs,
 }
 
 /// Options of `sockit udp send`.
@@ -188,4 +191,7 @@ pub struct UdpSendArgs {
 
     #[command(flatten)]
     pub socket: SocketArgs,
+
+    #[command(flatten)]
+    pub family: FamilyArgs,
 }

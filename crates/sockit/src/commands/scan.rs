@@ -6,7 +6,7 @@ use sockit::event::Event;
 use sockit::net::addr::{Host, HostPort};
 use sockit::scan::{scan, PortResult, PortState, ScanConfig, Summary, Transport};
 
-use super::tcp::{block_on, listen_address};
+use super::tcp::{block_on, listen_address_of};
 use super::write_stdout;
 use crate::cli::scan::ScanArgs;
 
@@ -35,7 +35,7 @@ pub fn run(a: ScanArgs, verbose: u8) -> anyhow::Result<()> {
         };
         let ip = match &a.host {
             Host::Ip(ip) => *ip,
-            Host::Name(_) => listen_address(&target).await?.ip(),
+            Host::Name(_) => listen_address_of(&target, a.family.family()).await?.ip(),
         };
         let results = scan(ip, &ports, config, |_| {}).await;
         Ok((ip, results))

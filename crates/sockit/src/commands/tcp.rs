@@ -6,12 +6,14 @@ use crate::error::UsageError;
 use anyhow::Context as _;
 use sockit::event::{Event, Level};
 use sockit::frame::Framing;
-use sockit::net::addr::{listen_display, resolve_listen, select_source, HostPort, SelectError};
+use sockit::net::addr::{
+    listen_display, resolve_listen, select_source, Family, HostPort, SelectError,
+};
 use sockit::net::error::describe;
 use sockit::net::socket::{tcp_connect, tcp_listener};
 use sockit::net::{SocketInfo, SocketOptions};
 use sockit::records::{pack_error, pack_input};
-use sockit::stdio::{spawn_stdin, stdin_is_background_terminal, Output};
+use sockit::stdio::{crlf, spawn_stdin, stdin_is_background_terminal, Output};
 use sockit::tcp::{run_client, serve, ClientConfig, ClientError, Mode, ServerConfig, SlowClient};
 
 use crate::cli::common::{BindArgs, SocketArgs, TcpOptionArgs};
@@ -65,6 +67,19 @@ pub(crate) async fn source_address(
 /// Where to listen: resolved by the library (IPv4 first for names).
 pub(crate) async fn listen_address(addr: &HostPort) -> anyhow::Result<SocketAddr> {
     Ok(resolve_listen(addr).await?)
+}
+
+/// Where to listen, of one family (`-4`/`-6`) when asked.
+pub(crate) async fn listen_address_of(
+    addr: &HostPort,
+    family: Family,
+) -> anyhow::Result<SocketAddr> {
+    if family == Family::Any {
+        return listen_address(addr).await;
+    }
+    let mut addrs = addr.resolve(None).await?;
+    family.keep(&addr.to_string(), &mut addrs)?;
+    Ok(addrs[0])
 }
 
 /// Builds a runtime: multi-threaded for servers, single-threaded for one stream.
@@ -138,7 +153,7 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
     block_on(true, async move {
         // Handlers first: a SIGTERM right after the ready line must stop us gracefully.
         let stop = crate::ui::signal::shutdown();
-        let addr = listen_address(&a.addr).await?;
+        let addr = listen_address_of(&a.addr, a.family.family()).await?;
         let listener = tcp_listener(addr, &opts)
             .map_err(|err| anyhow::anyhow!("listen on tcp {addr}: {}", describe(&err)))?;
         let local = listener.local_addr().context("getsockname")?;
@@ -155,7 +170,9 @@ fn listen(a: args::ListenArgs, verbose: u8) -> anyhow::Result<()> {
         );
         // A server started with `&` from a shell must not read the terminal (SIGTTIN
         // would stop it at the first client).
-        let input = (mode == Mode::Print && !stdin_is_background_terminal()).then(spawn_stdin);
+        let input = (mode == Mode::Print && !stdin_is_background_terminal())
+            .then(spawn_stdin)
+            .map(|input| if a.crlf { crlf(input) } else { input });
         serve(listener, config, input, Output::stdout(), stop).await?;
         Ok(())
     })
@@ -179,6 +196,7 @@ fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
     let events = crate::ui::events(verbose, crate::ui::EventFormat::from_json_flag(a.json));
     block_on(false, async move {
         let mut addrs = a.target.resolve(a.timeout).await?;
+        a.family.family().keep(&a.target.to_string(), &mut addrs)?;
         opts.bind = source_address(&a.bind, &addrs).await?;
         if let Some(local) = opts.bind {
             addrs.retain(|d| d.is_ipv4() == local.is_ipv4());
@@ -195,6 +213,7 @@ fn connect(a: args::ConnectArgs, verbose: u8) -> anyhow::Result<()> {
         }
         let input = match &a.pack {
             Some(st) => pack_input(spawn_stdin(), st.clone()),
+            None if a.crlf => crlf(spawn_stdin()),
             None => spawn_stdin(),
         };
         match run_client(stream, input, Output::stdout(), &config).await {

@@ -13,7 +13,7 @@ use sockit::udp::listen::ListenError;
 use sockit::udp::reply::ReplyTo;
 use sockit::udp::{listen, send_messages, ListenConfig, SendConfig, SendError};
 
-use super::tcp::{block_on, listen_address, socket_options, source_address};
+use super::tcp::{block_on, listen_address_of, socket_options, source_address};
 use crate::cli::udp as args;
 
 /// `SO_RCVBUF` requested for `udp listen` unless `--rcvbuf` says otherwise (the kernel caps
@@ -51,7 +51,7 @@ fn udp_listen(a: args::UdpListenArgs, verbose: u8) -> anyhow::Result<()> {
     block_on(false, async move {
         // Handlers first: a SIGTERM right after the ready line must stop us gracefully.
         let stop = crate::ui::signal::shutdown();
-        let addr = listen_address(&a.addr).await?;
+        let addr = listen_address_of(&a.addr, a.family.family()).await?;
         let socket = udp_listener(addr, &opts)
             .map_err(|err| anyhow::anyhow!("listen on udp {addr}: {}", describe(&err)))?;
         let local = socket.local_addr().context("getsockname")?;
@@ -92,6 +92,7 @@ fn udp_send(a: args::UdpSendArgs, verbose: u8) -> anyhow::Result<()> {
     };
     block_on(false, async move {
         let mut addrs = a.target.resolve(Some(a.timeout)).await?;
+        a.family.family().keep(&a.target.to_string(), &mut addrs)?;
         prefer_ipv4(&mut addrs);
         opts.bind = source_address(&a.bind, &addrs).await?;
         if let Some(local) = opts.bind {

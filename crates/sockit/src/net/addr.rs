@@ -431,6 +431,43 @@ pub async fn select_source(
         })
 }
 
+/// Which address family a command may use (`-4`, `-6`, or either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Family {
+    /// Whatever the name resolves to.
+    #[default]
+    Any,
+    /// IPv4 only.
+    V4,
+    /// IPv6 only.
+    V6,
+}
+
+impl Family {
+    /// Whether `addr` is of this family.
+    pub fn allows(self, addr: &SocketAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => addr.is_ipv4(),
+            Family::V6 => addr.is_ipv6(),
+        }
+    }
+
+    /// Keeps the addresses of this family; an error naming `target` when none is left
+    /// (a name with only IPv6 addresses under `-4`, an IPv4 literal under `-6`).
+    pub fn keep(self, target: &str, addrs: &mut Vec<SocketAddr>) -> Result<(), ResolveError> {
+        addrs.retain(|a| self.allows(a));
+        if addrs.is_empty() {
+            let wanted = if self == Family::V4 { "IPv4" } else { "IPv6" };
+            return Err(ResolveError {
+                target: target.to_string(),
+                reason: format!("no {wanted} address"),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Orders addresses IPv4 first, keeping the resolver's order within each family.
 ///
 /// Used for UDP, where there is no handshake to tell which address is served: the course
