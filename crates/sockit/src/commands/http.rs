@@ -10,10 +10,15 @@ use sockit::UsageError;
 
 use crate::cli::http::{self as args, LogFormatArg, SpreadArg};
 
+mod client;
+
 /// Runs a `sockit http` subcommand.
 pub fn run(cmd: args::HttpCommand, verbose: u8) -> anyhow::Result<()> {
     match cmd {
         args::HttpCommand::Serve(a) => serve(a, verbose),
+        args::HttpCommand::Get(a) => client::run("GET", false, a.client, verbose),
+        args::HttpCommand::Request(a) => client::run(&a.method, true, a.client, verbose),
+        args::HttpCommand::Raw(a) => client::raw(a, verbose),
     }
 }
 

@@ -14,6 +14,7 @@
 //!
 //! A Rust program serves a folder with [`ServeConfig`] and [`Server`] (or [`serve`]).
 
+pub mod client;
 mod config;
 pub mod proto;
 mod serve;

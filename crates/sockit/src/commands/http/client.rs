@@ -1,0 +1,643 @@
+//! `sockit http get|request|raw`: flags -> [`sockit::http::client`] calls; the wire view,
+//! timings and traces the library hands back -> stderr (or a trace file); bodies ->
+//! stdout or a file renamed into place when complete.
+
+use std::fs::File;
+use std::io::Write;
+use std::net::IpAddr;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use bytes::Bytes;
+use sockit::http::client::{
+    Body, Client, ClientError, ClientOptions, ConnectionInfo, HeaderLine, Observer, Request,
+    Timing, Url,
+};
+use sockit::http::proto::response_head::ResponseHead;
+use sockit::http::MAX_DURATION;
+use sockit::stdio::Output;
+use sockit::UsageError;
+
+use crate::cli::http::{ClientArgs, RawArgs};
+
+/// Largest in-memory request body (`-d`, `--json`, `-d @FILE`); bigger files go through
+/// `--data-file`, which streams.
+const MAX_INLINE_BODY: u64 = 64 * 1024 * 1024;
+
+/// Runs `get` (`explicit_method == false`: GET, or POST with a body, HEAD with -I) or
+/// `request METHOD`.
+pub fn run(method: &str, explicit_method: bool, a: ClientArgs, verbose: u8) -> anyhow::Result<()> {
+    let plan = Plan::from_args(method, explicit_method, &a)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    rt.block_on(fetch_all(plan, a, verbose))
+}
+
+/// Everything decided from the flags before any connection is made.
+struct Plan {
+    method: String,
+    headers: Vec<HeaderLine>,
+    defaults: Vec<(String, String)>,
+    body: Body,
+    urls: Vec<Url>,
+    options: ClientOptions,
+}
+
+fn seconds(flag: &str, value: f64) -> Result<Duration, UsageError> {
+    if !(value > 0.0 && value <= MAX_DURATION.as_secs_f64()) {
+        return Err(UsageError::new(format!(
+            "{flag}: must be more than 0 and at most one year, not {value}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// `-d @FILE` / `--json @FILE`: the file's bytes (bounded); otherwise the text itself.
+fn inline_body(flag: &str, text: &str) -> Result<Bytes, UsageError> {
+    match text.strip_prefix('@') {
+        Some(path) => {
+            let meta = std::fs::metadata(path)
+                .map_err(|e| UsageError::new(format!("{flag} @{path}: {e}")))?;
+            if meta.len() > MAX_INLINE_BODY {
+                return Err(UsageError::new(format!(
+                    "{flag} @{path}: larger than {MAX_INLINE_BODY} bytes; use --data-file to stream it"
+                )));
+            }
+            let data =
+                std::fs::read(path).map_err(|e| UsageError::new(format!("{flag} @{path}: {e}")))?;
+            Ok(Bytes::from(data))
+        }
+        None => Ok(Bytes::from(text.to_string())),
+    }
+}
+
+fn parse_resolve(text: &str) -> Result<(String, u16, IpAddr), UsageError> {
+    let bad = || UsageError::new(format!("--resolve {text:?}: expected HOST:PORT:ADDR"));
+    let (host, rest) = text.split_once(':').ok_or_else(bad)?;
+    let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = addr.parse().map_err(|_| bad())?;
+    Ok((host.to_string(), port, ip))
+}
+
+impl Plan {
+    fn from_args(method: &str, explicit: bool, a: &ClientArgs) -> Result<Plan, UsageError> {
+        let mut headers = Vec::new();
+        for h in &a.headers {
+            headers.push(HeaderLine::parse(h).map_err(|e| UsageError::new(format!("-H: {e}")))?);
+        }
+        let mut defaults = Vec::new();
+        if let Some(user) = &a.user {
+            use base64::Engine;
+            if !user.contains(':') {
+                return Err(UsageError::new("-u: expected USER:PASS"));
+            }
+            let token = base64::engine::general_purpose::STANDARD.encode(user.as_bytes());
+            defaults.push(("Authorization".to_string(), format!("Basic {token}")));
+        }
+        let body = if let Some(d) = &a.data {
+            defaults.push((
+                "Content-Type".to_string(),
+                "application/x-www-form-urlencoded".to_string(),
+            ));
+            Body::Bytes(inline_body("-d", d)?)
+        } else if let Some(j) = &a.json {
+            defaults.push(("Content-Type".to_string(), "application/json".to_string()));
+            defaults.push(("Accept".to_string(), "application/json".to_string()));
+            Body::Bytes(inline_body("--json", j)?)
+        } else if let Some(path) = &a.data_file {
+            if !path.is_file() {
+                return Err(UsageError::new(format!(
+                    "--data-file {}: not a readable file",
+                    path.display()
+                )));
+            }
+            Body::File(path.clone())
+        } else {
+            Body::Empty
+        };
+        let method = if explicit {
+            method.to_string()
+        } else if a.head {
+            "HEAD".to_string()
+        } else if !matches!(body, Body::Empty) {
+            "POST".to_string()
+        } else {
+            method.to_string()
+        };
+        if method.is_empty()
+            || !method
+                .bytes()
+                .all(sockit::http::proto::fields::is_token_byte)
+        {
+            return Err(UsageError::new(format!("invalid method {method:?}")));
+        }
+        let urls = a
+            .urls
+            .iter()
+            .map(|u| {
+                if explicit && u == "*" {
+                    return Err(UsageError::new(
+                        "'*' needs a server: write the URL then --request-target is not supported; use `sockit http raw`",
+                    ));
+                }
+                Url::parse(u).map_err(UsageError::new)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if a.output.is_some() && urls.len() > 1 {
+            return Err(UsageError::new(
+                "-o names one file: give one URL, or use -O to name each file after its URL",
+            ));
+        }
+        if a.max_redirs > 100 {
+            return Err(UsageError::new("--max-redirs: at most 100"));
+        }
+        let mut options = ClientOptions {
+            connect_timeout: Some(Duration::from_secs(30)),
+            ..ClientOptions::default()
+        };
+        if let Some(t) = a.connect_timeout {
+            options.connect_timeout = Some(seconds("--connect-timeout", t)?);
+        }
+        if let Some(t) = a.timeout {
+            options.timeout = Some(seconds("--timeout", t)?);
+        }
+        for r in &a.resolve {
+            options.resolve.push(parse_resolve(r)?);
+        }
+        options.socket.nodelay = true;
+        Ok(Plan {
+            method,
+            headers,
+            defaults,
+            body,
+            urls,
+            options,
+        })
+    }
+}
+
+/// Where a body goes.
+enum Sink {
+    Stdout(Output),
+    File(Download),
+    Discard,
+}
+
+/// A body being written to a temporary file next to its destination.
+struct Download {
+    file: File,
+    out: Output,
+    temp: PathBuf,
+    dest: PathBuf,
+    clobber: bool,
+}
+
+impl Download {
+    fn create(dest: &Path, clobber: bool) -> anyhow::Result<Download> {
+        if !clobber && dest.exists() {
+            return Err(UsageError::new(format!(
+                "{} exists; use --clobber to replace it",
+                dest.display()
+            ))
+            .into());
+        }
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "download".into());
+        let temp = dir.join(format!(".{name}.{}.part", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .with_context(|| format!("cannot create {}", temp.display()))?;
+        let out = Output::to_fd(file.as_raw_fd());
+        Ok(Download {
+            file,
+            out,
+            temp,
+            dest: dest.to_path_buf(),
+            clobber,
+        })
+    }
+
+    /// Flushes, syncs and renames into place; without --clobber an existing file is
+    /// never replaced (`renameat2(RENAME_NOREPLACE)`, atomic against a racing writer).
+    async fn finish(self) -> anyhow::Result<()> {
+        let result = async {
+            self.out
+                .flush()
+                .await
+                .with_context(|| format!("writing {}", self.temp.display()))?;
+            self.file
+                .sync_all()
+                .with_context(|| format!("writing {}", self.temp.display()))?;
+            let flags = if self.clobber {
+                rustix::fs::RenameFlags::empty()
+            } else {
+                rustix::fs::RenameFlags::NOREPLACE
+            };
+            rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &self.temp,
+                rustix::fs::CWD,
+                &self.dest,
+                flags,
+            )
+            .map_err(std::io::Error::from)
+            .with_context(|| format!("cannot rename into {}", self.dest.display()))
+        }
+        .await;
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+        result
+    }
+
+    fn abandon(self) {
+        let _ = std::fs::remove_file(&self.temp);
+    }
+}
+
+/// A file name from a URL's last path segment, safe to create in the current folder:
+/// percent-decoded, then no separators, no control characters, no dot-only names.
+pub fn remote_name(url: &Url) -> String {
+    let path = url.target.split('?').next().unwrap_or("");
+    let last = path.rsplit('/').next().unwrap_or("");
+    let decoded = percent_encoding::percent_decode_str(last)
+        .decode_utf8_lossy()
+        .into_owned();
+    let clean: String = decoded
+        .chars()
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .collect();
+    let clean = clean.trim().trim_start_matches('.').to_string();
+    if clean.is_empty() {
+        "index.html".to_string()
+    } else {
+        clean.chars().take(200).collect()
+    }
+}
+
+/// Renders the wire view (-v), timings (--timing) and the hexdump trace (--trace).
+struct Wire {
+    verbose: bool,
+    timing: bool,
+    trace: Option<Box<dyn Write + Send>>,
+    trace_error: Option<std::io::Error>,
+    url: String,
+}
+
+fn stderr_lines(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
+/// Each line of a head with its terminator shown: `GET / HTTP/1.1\r\n`.
+fn visible_lines(prefix: &str, raw: &[u8]) -> String {
+    let mut out = String::new();
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |p| p + 1);
+        out.push_str(prefix);
+        out.push_str(&sockit::text::escape_bytes(&rest[..end]));
+        out.push('\n');
+        rest = &rest[end..];
+    }
+    out
+}
+
+fn ms(d: Option<Duration>) -> String {
+    match d {
+        Some(d) => format!("{:.3} ms", d.as_secs_f64() * 1000.0),
+        None => "-".to_string(),
+    }
+}
+
+impl Wire {
+    fn hexdump(&mut self, label: &str, offset: u64, data: &[u8]) {
+        let Some(out) = self.trace.as_mut() else {
+            return;
+        };
+        let mut text = format!("{label} {} bytes at offset {offset}\n", data.len());
+        for (i, row) in data.chunks(16).enumerate() {
+            let at = offset + (i * 16) as u64;
+            text.push_str(&format!("{at:08x}  "));
+            for j in 0..16 {
+                match row.get(j) {
+                    Some(b) => text.push_str(&format!("{b:02x} ")),
+                    None => text.push_str("   "),
+                }
+                if j == 7 {
+                    text.push(' ');
+                }
+            }
+            text.push_str(" |");
+            for &b in row {
+                text.push(if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                });
+            }
+            text.push_str("|\n");
+        }
+        if let Err(e) = out.write_all(text.as_bytes()) {
+            self.trace_error.get_or_insert(e);
+            self.trace = None;
+        }
+    }
+}
+
+impl Observer for Wire {
+    fn connected(&mut self, info: &ConnectionInfo) {
+        if !self.verbose {
+            return;
+        }
+        let mut text = String::new();
+        if info.reused {
+            text.push_str(&format!(
+                "* reusing connection to {} (local {}, peer {})\n",
+                info.target,
+                opt_addr(info.local),
+                opt_addr(info.peer)
+            ));
+        } else {
+            let list: Vec<String> = info.addresses.iter().map(|a| a.to_string()).collect();
+            text.push_str(&format!(
+                "* {} resolved to {}\n",
+                info.target,
+                list.join(", ")
+            ));
+            for (addr, why) in &info.failed {
+                text.push_str(&format!("* {addr}: {why}\n"));
+            }
+            text.push_str(&format!(
+                "* connected to {} from {} (new connection)\n",
+                opt_addr(info.peer),
+                opt_addr(info.local)
+            ));
+        }
+        if let Some(tls) = &info.tls {
+            text.push_str(&format!(
+                "* TLS {} {} ALPN {}\n* certificate subject: {}\n* issuer: {}\n* valid from {} to {}\n* SHA-256 fingerprint {}\n",
+                tls.version,
+                tls.cipher,
+                tls.alpn.as_deref().unwrap_or("none"),
+                tls.subject,
+                tls.issuer,
+                tls.validity.0,
+                tls.validity.1,
+                tls.fingerprint
+            ));
+        }
+        stderr_lines(&text);
+    }
+
+    fn sent(&mut self, offset: u64, data: &[u8]) {
+        self.hexdump("=> sent", offset, data);
+    }
+
+    fn received(&mut self, offset: u64, data: &[u8]) {
+        self.hexdump("<= received", offset, data);
+    }
+
+    fn request_head(&mut self, raw: &[u8]) {
+        if self.verbose {
+            stderr_lines(&visible_lines("> ", raw));
+        }
+    }
+
+    fn response_head(&mut self, _head: &ResponseHead, raw: &[u8], interim: bool) {
+        if self.verbose {
+            let mut text = visible_lines("< ", raw);
+            if interim {
+                text.push_str("* (interim response; the final one follows)\n");
+            }
+            stderr_lines(&text);
+        }
+    }
+
+    fn trailers(&mut self, raw: &[u8]) {
+        if self.verbose {
+            stderr_lines(&format!("* trailers:\n{}", visible_lines("< ", raw)));
+        }
+    }
+
+    fn finished(&mut self, t: &Timing) {
+        if self.timing {
+            stderr_lines(&format!(
+                "sockit: timing {}: resolve {}, connect {}, tls {}, written {}, first byte {}, head {}, body {}, total {}\n",
+                self.url,
+                ms(t.resolve),
+                ms(t.connect),
+                ms(t.tls),
+                ms(t.written),
+                ms(t.first_byte),
+                ms(t.head),
+                ms(t.body),
+                ms(t.body)
+            ));
+        }
+    }
+}
+
+fn opt_addr(a: Option<std::net::SocketAddr>) -> String {
+    a.map_or_else(|| "?".to_string(), |a| a.to_string())
+}
+
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+async fn fetch_all(mut plan: Plan, a: ClientArgs, verbose: u8) -> anyhow::Result<()> {
+    let trace: Option<Box<dyn Write + Send>> = match &a.trace {
+        None => None,
+        Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
+        Some(p) => Some(Box::new(std::io::BufWriter::new(
+            File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        ))),
+    };
+    let mut wire = Wire {
+        verbose: verbose > 0,
+        timing: a.timing,
+        trace,
+        trace_error: None,
+        url: String::new(),
+    };
+    let stdout = Output::stdout();
+    let mut client = Client::new(std::mem::take(&mut plan.options));
+    let mut failure: Option<anyhow::Error> = None;
+    for url in &plan.urls {
+        let result = fetch_one(&mut client, url, &plan, &a, &mut wire, &stdout).await;
+        if let Err(e) = result {
+            // Keep going for the other URLs only on an HTTP status under --fail-with-body;
+            // a broken exchange ends the command.
+            let stop = !e
+                .downcast_ref::<ClientError>()
+                .is_some_and(|c| c.is_status());
+            failure = Some(e);
+            if stop {
+                break;
+            }
+        }
+    }
+    stdout.flush().await.context("writing to stdout")?;
+    if let Some(t) = wire.trace.as_mut() {
+        t.flush().context("writing the trace")?;
+    }
+    if let Some(e) = wire.trace_error {
+        return Err(e).context("writing the trace");
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+async fn fetch_one(
+    client: &mut Client,
+    start: &Url,
+    plan: &Plan,
+    a: &ClientArgs,
+    wire: &mut Wire,
+    stdout: &Output,
+) -> anyhow::Result<()> {
+    let mut req = Request::new(plan.method.clone(), start.clone());
+    req.headers = plan.headers.clone();
+    req.defaults = plan.defaults.clone();
+    req.body = plan.body.clone();
+    req.path_as_is = a.path_as_is;
+    req.http10 = a.http10;
+    let mut seen = vec![(req.method.clone(), req.url.to_string())];
+    let mut hops = 0u32;
+    loop {
+        wire.url = req.url.to_string();
+        let mut resp = client.send(&req, wire).await?;
+        let status = resp.head.status;
+        let location = resp.head.get_str("location").map(str::to_string);
+        if a.location && is_redirect(status) {
+            if let Some(loc) = location {
+                // Drain this body so the connection can carry the next request.
+                while resp.chunk(wire).await?.is_some() {}
+                drop(resp);
+                hops += 1;
+                if hops > a.max_redirs {
+                    return Err(ClientError::Redirects(format!(
+                        "more than {} redirects (--max-redirs)",
+                        a.max_redirs
+                    ))
+                    .into());
+                }
+                let next = req
+                    .url
+                    .join(&loc)
+                    .map_err(|e| ClientError::Request(format!("bad Location {loc:?}: {e}")))?;
+                if next.host != req.url.host
+                    || next.port != req.url.port
+                    || next.scheme != req.url.scheme
+                {
+                    // Credentials were meant for the first server only.
+                    req.defaults
+                        .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+                    req.headers
+                        .retain(|h| !h.name().eq_ignore_ascii_case("authorization"));
+                }
+                if matches!(status, 301..=303) && req.method != "HEAD" {
+                    req.method = "GET".into();
+                    req.body = Body::Empty;
+                    req.defaults
+                        .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+                }
+                req.url = next;
+                let key = (req.method.clone(), req.url.to_string());
+                if seen.contains(&key) {
+                    return Err(ClientError::Redirects(format!(
+                        "redirect loop: {} {} was already requested",
+                        key.0, key.1
+                    ))
+                    .into());
+                }
+                seen.push(key);
+                continue;
+            }
+        }
+        let error_status = status >= 400 && (a.fail || a.fail_with_body);
+        let show_body = !(a.head || error_status && a.fail);
+        if a.include || a.head {
+            stdout
+                .write(resp.raw_head.clone())
+                .await
+                .context("writing to stdout")?;
+        }
+        let mut sink = if !show_body {
+            Sink::Discard
+        } else if let Some(path) = &a.output {
+            Sink::File(Download::create(path, a.clobber)?)
+        } else if a.remote_name {
+            Sink::File(Download::create(
+                Path::new(&remote_name(&req.url)),
+                a.clobber,
+            )?)
+        } else {
+            Sink::Stdout(stdout.clone())
+        };
+        let copied = copy_body(&mut resp, &mut sink, wire).await;
+        match (copied, sink) {
+            (Ok(()), Sink::File(d)) => d.finish().await?,
+            (Err(e), Sink::File(d)) => {
+                d.abandon();
+                return Err(e);
+            }
+            (Err(e), _) => return Err(e),
+            (Ok(()), _) => {}
+        }
+        if error_status {
+            return Err(ClientError::Status {
+                status,
+                reason: resp.head.reason.clone(),
+                url: req.url.to_string(),
+            }
+            .into());
+        }
+        return Ok(());
+    }
+}
+
+async fn copy_body(
+    resp: &mut sockit::http::client::Response<'_>,
+    sink: &mut Sink,
+    wire: &mut Wire,
+) -> anyhow::Result<()> {
+    while let Some(chunk) = resp.chunk(wire).await? {
+        match sink {
+            Sink::Stdout(out) => out.write(chunk).await.context("writing to stdout")?,
+            Sink::File(d) => d
+                .out
+                .write(chunk)
+                .await
+                .with_context(|| format!("writing {}", d.temp.display()))?,
+            Sink::Discard => {}
+        }
+    }
+    Ok(())
+}
+
+/// `sockit http raw`: not yet implemented beyond argument checks.
+pub fn raw(a: RawArgs, _verbose: u8) -> anyhow::Result<()> {
+    Err(UsageError::new(format!("http raw {}: not implemented yet", a.target)).into())
+}

@@ -1,0 +1,708 @@
+//! The HTTP/1.1 client: connections, keep-alive reuse, bodies, and the wire view.
+//!
+//! Built on the same message model as the server ([`crate::http::proto`]): response
+//! heads are tokenized by `httparse`, framing follows RFC 9112 §6.3, chunked bodies are
+//! decoded by a sans-I/O decoder. The client is made for seeing and checking what a
+//! server does, so it
+//!
+//! - sends the request head exactly as described ([`Request::head`]) and tells its
+//!   [`Observer`] the bytes it wrote and read, with connection offsets;
+//! - never mistakes a 1xx interim response for the final one;
+//! - treats a body shorter than announced, a bad chunk, or bytes after a complete
+//!   response as an error naming the byte offset ([`ClientError::Malformed`]);
+//! - keeps one connection per server alive across requests, and retries once on a
+//!   fresh connection when a kept-alive one turns out to have been closed by the server
+//!   before it answered (a race every keep-alive client must handle).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sockit::http::client::ClientError> {
+//! use sockit::http::client::{Client, ClientOptions, Quiet, Request, Url};
+//! let mut client = Client::new(ClientOptions::default());
+//! let url = Url::parse("http://127.0.0.1:8000/").map_err(sockit::http::client::ClientError::Request)?;
+//! let mut resp = client.send(&Request::new("GET", url), &mut Quiet).await?;
+//! while let Some(chunk) = resp.chunk(&mut Quiet).await? {
+//!     let _ = chunk; // write it somewhere
+//! }
+//! # Ok(()) }
+//! ```
+
+mod conn;
+mod error;
+mod request;
+mod url;
+mod wire;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::AsyncReadExt;
+use tokio::time::Instant;
+
+use crate::http::proto::chunked::ChunkedDecoder;
+use crate::http::proto::response_head::{self, BodyLength, ResponseError, ResponseHead};
+use crate::net::socket::{tcp_connect, SocketOptions};
+
+pub use conn::Stream;
+use conn::{deadline, Conn, Key};
+pub use error::ClientError;
+pub use request::{Body, HeaderLine, Request, MAX_REQUEST_HEAD};
+pub use url::{Scheme, Url};
+pub use wire::{ConnectionInfo, Observer, Quiet, Timing, TlsInfo};
+
+/// Most interim (1xx) responses accepted before the final one.
+pub const MAX_INTERIM: usize = 16;
+
+/// The handshake future a [`TlsConnect`] returns: the TLS stream and what it agreed on.
+pub type TlsHandshake<'a> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<(Box<dyn Stream>, TlsInfo), ClientError>>
+            + Send
+            + 'a,
+    >,
+>;
+
+/// Turns a connected TCP stream into a TLS stream for `https://` (see
+/// [`crate::tls`]); boxed so the client does not depend on one TLS library's types.
+pub trait TlsConnect: Send + Sync {
+    /// Runs the handshake for `server_name` over `tcp`.
+    fn connect<'a>(&'a self, server_name: &'a str, tcp: tokio::net::TcpStream) -> TlsHandshake<'a>;
+}
+
+/// How the client connects and how long it waits.
+#[derive(Default)]
+pub struct ClientOptions {
+    /// Bounds resolution plus the TCP (and TLS) handshake of each new connection.
+    pub connect_timeout: Option<Duration>,
+    /// Bounds each whole exchange, from connecting to the last body byte.
+    pub timeout: Option<Duration>,
+    /// `--resolve host:port:addr`: these names skip DNS.
+    pub resolve: Vec<(String, u16, IpAddr)>,
+    /// Socket options for new connections.
+    pub socket: SocketOptions,
+    /// TLS for `https://`; without it https URLs are refused.
+    pub tls: Option<Box<dyn TlsConnect>>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("resolve", &self.resolve)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+/// An HTTP/1.1 client holding at most one kept-alive connection (the last server
+/// talked to), which is what a command line of URLs to one host needs.
+pub struct Client {
+    opts: ClientOptions,
+    conn: Option<Conn>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("opts", &self.opts)
+            .field("connected", &self.conn.is_some())
+            .finish()
+    }
+}
+
+/// How the rest of a response body is read.
+#[derive(Debug)]
+enum BodyState {
+    Length { left: u64, total: u64 },
+    Chunked(Box<ChunkedDecoder>),
+    UntilClose,
+    Done,
+}
+
+/// A response whose head has been read; the body is pulled with [`Response::chunk`].
+pub struct Response<'c> {
+    /// The final response head.
+    pub head: ResponseHead,
+    /// 1xx responses received before it, in order.
+    pub interim: Vec<ResponseHead>,
+    /// The final head exactly as read (status line to blank line).
+    pub raw_head: Bytes,
+    /// How the body is delimited.
+    pub length: BodyLength,
+    conn: &'c mut Conn,
+    state: BodyState,
+    /// Offset, in the connection's received stream, of this exchange's first byte.
+    base: u64,
+    /// Offset of the body's first byte in the received stream.
+    body_start: u64,
+    started: Instant,
+    timing: Timing,
+    deadline: Option<Instant>,
+    keep_alive: bool,
+    body_bytes: u64,
+}
+
+impl std::fmt::Debug for Response<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("head", &self.head)
+            .field("length", &self.length)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client with these options and no connection yet.
+    pub fn new(opts: ClientOptions) -> Client {
+        Client { opts, conn: None }
+    }
+
+    /// Sends `req` and reads up to the final response head; the body follows through
+    /// [`Response::chunk`]. A kept-alive connection to the same server is reused.
+    pub async fn send<'c>(
+        &'c mut self,
+        req: &Request,
+        obs: &mut dyn Observer,
+    ) -> Result<Response<'c>, ClientError> {
+        let started = Instant::now();
+        let deadline = deadline(self.opts.timeout);
+        let key = Key {
+            scheme: req.url.scheme,
+            host: req.url.host.to_ascii_lowercase(),
+            port: req.url.port,
+        };
+        let reuse = self
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.reusable && c.key == key);
+        if !reuse {
+            self.conn = None;
+        }
+        let mut timing = Timing::default();
+        let (body_len, head) = prepare(req).await?;
+        // A server may close a kept-alive connection just as we reuse it; then nothing at
+        // all comes back, and the request is sent again on a new connection (once).
+        for attempt in 0..2 {
+            let reused = self.conn.is_some();
+            if !reused {
+                let conn = self
+                    .connect(&req.url, key.clone(), &mut timing, started)
+                    .await?;
+                self.conn = Some(conn);
+            }
+            let Some(conn) = self.conn.as_mut() else {
+                continue;
+            };
+            obs.connected(&ConnectionInfo {
+                target: format!("{}:{}", req.url.host, req.url.port),
+                addresses: conn.addresses.clone(),
+                failed: conn.failed.clone(),
+                local: conn.local,
+                peer: conn.peer,
+                reused,
+                tls: conn.tls.clone(),
+            });
+            conn.reusable = false;
+            match exchange_head(conn, req, &head, body_len, deadline, obs).await {
+                Ok(()) => {}
+                Err(e) if reused && attempt == 0 && is_stale(&e) => {
+                    self.conn = None;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            timing.written = Some(started.elapsed());
+            let Some(conn) = self.conn.as_mut() else {
+                continue;
+            };
+            let base = conn.consumed;
+            match read_final_head(conn, req, base, deadline, started, &mut timing, obs).await {
+                Ok((head, raw, interim)) => {
+                    let conn = match self.conn.as_mut() {
+                        Some(c) => c,
+                        None => unreachable_conn()?,
+                    };
+                    return Response::start(
+                        conn,
+                        req,
+                        (head, raw),
+                        interim,
+                        base,
+                        started,
+                        timing,
+                        deadline,
+                    );
+                }
+                Err(e)
+                    if reused
+                        && attempt == 0
+                        && is_stale(&e)
+                        && conn_received_nothing(self.conn.as_ref(), base) =>
+                {
+                    self.conn = None;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ClientError::Malformed {
+            peer: format!("{}:{}", req.url.host, req.url.port),
+            error: ResponseError::truncated(
+                "empty reply: the server closed the connection twice before answering",
+                0,
+            ),
+        })
+    }
+
+    /// Opens a new connection (resolution, TCP, TLS for https).
+    async fn connect(
+        &mut self,
+        url: &Url,
+        key: Key,
+        timing: &mut Timing,
+        started: Instant,
+    ) -> Result<Conn, ClientError> {
+        let connect_deadline = deadline(self.opts.connect_timeout);
+        let overridden = self
+            .opts
+            .resolve
+            .iter()
+            .find(|(h, p, _)| h.eq_ignore_ascii_case(&url.host) && *p == url.port);
+        let addrs: Vec<SocketAddr> = match overridden {
+            Some((_, port, ip)) => vec![SocketAddr::new(*ip, *port)],
+            None => {
+                let hp = url.host_port().map_err(ClientError::Request)?;
+                let addrs = hp.resolve(self.opts.connect_timeout).await?;
+                if hp.literal().is_none() {
+                    timing.resolve = Some(started.elapsed());
+                }
+                addrs
+            }
+        };
+        let target = format!("{}:{}", url.host_header(), url.port);
+        // One address at a time, so the wire view can say which ones failed before one
+        // accepted (`localhost` is often ::1 then 127.0.0.1).
+        let mut failed = Vec::new();
+        let mut attempts = Vec::new();
+        let mut connected = None;
+        for &addr in &addrs {
+            let remaining = connect_deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match tcp_connect(&target, &[addr], &self.opts.socket, remaining).await {
+                Ok(tcp) => {
+                    connected = Some(tcp);
+                    break;
+                }
+                Err(mut e) => {
+                    for (a, err) in e.attempts.drain(..) {
+                        failed.push((a, crate::net::error::describe(&err)));
+                        attempts.push((a, err));
+                    }
+                }
+            }
+        }
+        let Some(tcp) = connected else {
+            return Err(crate::net::socket::ConnectError { target, attempts }.into());
+        };
+        timing.connect = Some(started.elapsed());
+        let local = tcp.local_addr().ok();
+        let peer = tcp.peer_addr().ok();
+        let (stream, tls): (Box<dyn Stream>, Option<TlsInfo>) = match url.scheme {
+            Scheme::Http => (Box::new(tcp), None),
+            Scheme::Https => {
+                let Some(tls) = self.opts.tls.as_ref() else {
+                    return Err(ClientError::Tls(
+                        "https:// needs TLS, which this client was built without".into(),
+                    ));
+                };
+                let handshake = tls.connect(&url.host, tcp);
+                let (stream, info) = match connect_deadline {
+                    Some(at) => tokio::time::timeout_at(at, handshake).await.map_err(|_| {
+                        ClientError::Timeout(format!("TLS handshake with {target}: timed out"))
+                    })??,
+                    None => handshake.await?,
+                };
+                timing.tls = Some(started.elapsed());
+                (stream, Some(info))
+            }
+        };
+        Ok(Conn {
+            key,
+            stream,
+            buf: BytesMut::with_capacity(conn::READ_SIZE),
+            consumed: 0,
+            received: 0,
+            sent: 0,
+            local,
+            peer,
+            tls,
+            reusable: false,
+            used: false,
+            addresses: addrs,
+            failed,
+        })
+    }
+
+    /// Closes the kept-alive connection, if any.
+    pub fn close(&mut self) {
+        self.conn = None;
+    }
+}
+
+fn unreachable_conn<T>() -> Result<T, ClientError> {
+    Err(ClientError::Io {
+        context: "connection lost".into(),
+        source: std::io::ErrorKind::NotConnected.into(),
+    })
+}
+
+fn conn_received_nothing(conn: Option<&Conn>, base: u64) -> bool {
+    conn.is_none_or(|c| c.received == base)
+}
+
+/// A failure that, on a reused connection, means the server had already closed it.
+fn is_stale(e: &ClientError) -> bool {
+    match e {
+        ClientError::Io { source, .. } => matches!(
+            source.kind(),
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof
+        ),
+        ClientError::Malformed { error, .. } => error.truncated && error.offset == 0,
+        _ => false,
+    }
+}
+
+/// The body's length (taken now for files) and the request head bytes.
+async fn prepare(req: &Request) -> Result<(Option<u64>, Vec<u8>), ClientError> {
+    let body_len = match &req.body {
+        Body::Empty => None,
+        Body::Bytes(b) => Some(b.len() as u64),
+        Body::File(path) => Some(
+            tokio::fs::metadata(path)
+                .await
+                .map_err(|source| ClientError::Io {
+                    context: format!("cannot read {}", path.display()),
+                    source,
+                })?
+                .len(),
+        ),
+    };
+    let head = req.head(body_len).map_err(ClientError::Request)?;
+    Ok((body_len, head))
+}
+
+/// Writes the head and the body.
+async fn exchange_head(
+    conn: &mut Conn,
+    req: &Request,
+    head: &[u8],
+    body_len: Option<u64>,
+    deadline: Option<Instant>,
+    obs: &mut dyn Observer,
+) -> Result<(), ClientError> {
+    obs.request_head(head);
+    match &req.body {
+        Body::Empty => conn.write(head, deadline, obs).await?,
+        Body::Bytes(b) if b.len() <= 64 * 1024 => {
+            // One write for head and a small body: one segment, one syscall.
+            let mut all = Vec::with_capacity(head.len() + b.len());
+            all.extend_from_slice(head);
+            all.extend_from_slice(b);
+            conn.write(&all, deadline, obs).await?;
+        }
+        Body::Bytes(b) => {
+            conn.write(head, deadline, obs).await?;
+            conn.write(b, deadline, obs).await?;
+        }
+        Body::File(path) => {
+            conn.write(head, deadline, obs).await?;
+            let expected = body_len.unwrap_or(0);
+            let mut file = tokio::fs::File::open(path)
+                .await
+                .map_err(|source| ClientError::Io {
+                    context: format!("cannot open {}", path.display()),
+                    source,
+                })?;
+            let mut buf = vec![0u8; conn::READ_SIZE];
+            let mut sent = 0u64;
+            while sent < expected {
+                let want = (expected - sent).min(buf.len() as u64) as usize;
+                let n = file
+                    .read(&mut buf[..want])
+                    .await
+                    .map_err(|source| ClientError::Io {
+                        context: format!("reading {}", path.display()),
+                        source,
+                    })?;
+                if n == 0 {
+                    return Err(ClientError::Io {
+                        context: format!(
+                            "{} shrank while it was being sent ({sent} of {expected} bytes)",
+                            path.display()
+                        ),
+                        source: std::io::ErrorKind::UnexpectedEof.into(),
+                    });
+                }
+                conn.write(&buf[..n], deadline, obs).await?;
+                sent += n as u64;
+            }
+        }
+    }
+    conn.flush(deadline).await
+}
+
+/// Reads heads until a final (non-1xx) one; interim heads go to the observer.
+async fn read_final_head(
+    conn: &mut Conn,
+    req: &Request,
+    base: u64,
+    deadline: Option<Instant>,
+    started: Instant,
+    timing: &mut Timing,
+    obs: &mut dyn Observer,
+) -> Result<(ResponseHead, Bytes, Vec<ResponseHead>), ClientError> {
+    let mut interim = Vec::new();
+    loop {
+        let head = loop {
+            match response_head::parse(&conn.buf) {
+                Ok(Some(head)) => break head,
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(malformed(conn, e.shifted(conn.consumed - base)));
+                }
+            }
+            let n = conn.fill(deadline, obs).await?;
+            if timing.first_byte.is_none() && n > 0 {
+                timing.first_byte = Some(started.elapsed());
+            }
+            if n == 0 {
+                let at = conn.received - base;
+                let what = if at == 0 {
+                    "empty reply: the server closed the connection without answering".to_string()
+                } else {
+                    format!("response head cut short after {} bytes", conn.buf.len())
+                };
+                return Err(malformed(conn, ResponseError::truncated(what, at)));
+            }
+        };
+        let raw = conn.advance(head.len);
+        if head.is_interim() {
+            obs.response_head(&head, &raw, true);
+            interim.push(head);
+            if interim.len() > MAX_INTERIM {
+                return Err(malformed(
+                    conn,
+                    ResponseError::malformed(
+                        format!("more than {MAX_INTERIM} interim (1xx) responses"),
+                        conn.consumed - base,
+                    ),
+                ));
+            }
+            continue;
+        }
+        timing.head = Some(started.elapsed());
+        obs.response_head(&head, &raw, false);
+        let _ = req;
+        return Ok((head, raw, interim));
+    }
+}
+
+fn malformed(conn: &Conn, error: ResponseError) -> ClientError {
+    ClientError::Malformed {
+        peer: conn.peer_text(),
+        error,
+    }
+}
+
+impl<'c> Response<'c> {
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        conn: &'c mut Conn,
+        req: &Request,
+        (head, raw_head): (ResponseHead, Bytes),
+        interim: Vec<ResponseHead>,
+        base: u64,
+        started: Instant,
+        timing: Timing,
+        deadline: Option<Instant>,
+    ) -> Result<Response<'c>, ClientError> {
+        let head_at = conn.consumed - base - head.len as u64;
+        let length = response_head::body_length(&head, &req.method)
+            .map_err(|e| malformed(conn, e.shifted(head_at)))?;
+        let state = match length {
+            BodyLength::None | BodyLength::Length(0) => BodyState::Done,
+            BodyLength::Length(n) => BodyState::Length { left: n, total: n },
+            BodyLength::Chunked => BodyState::Chunked(Box::default()),
+            BodyLength::UntilClose => BodyState::UntilClose,
+        };
+        let keep_alive = head.keep_alive();
+        let body_start = conn.consumed;
+        let mut resp = Response {
+            head,
+            interim,
+            raw_head,
+            length,
+            conn,
+            state,
+            base,
+            body_start,
+            started,
+            timing,
+            deadline,
+            keep_alive,
+            body_bytes: 0,
+        };
+        if matches!(resp.state, BodyState::Done) {
+            resp.finish_checks()?;
+        }
+        Ok(resp)
+    }
+
+    /// The next run of body bytes (transfer coding removed, content coding kept), or
+    /// `None` once the body is complete. A body cut short is an error, never `None`.
+    pub async fn chunk(&mut self, obs: &mut dyn Observer) -> Result<Option<Bytes>, ClientError> {
+        loop {
+            match &mut self.state {
+                BodyState::Done => {
+                    if self.timing.body.is_none() {
+                        self.timing.body = Some(self.started.elapsed());
+                        obs.finished(&self.timing);
+                    }
+                    return Ok(None);
+                }
+                BodyState::Length { left, total } => {
+                    if self.conn.buf.is_empty() {
+                        let n = self.conn.fill(self.deadline, obs).await?;
+                        if n == 0 {
+                            let what = format!(
+                                "body cut short: {} of {} bytes (Content-Length)",
+                                *total - *left,
+                                total
+                            );
+                            let at = self.conn.received - self.base;
+                            return Err(malformed(self.conn, ResponseError::truncated(what, at)));
+                        }
+                    }
+                    let take = (*left).min(self.conn.buf.len() as u64) as usize;
+                    *left -= take as u64;
+                    if *left == 0 {
+                        self.state = BodyState::Done;
+                    }
+                    let data = self.conn.advance(take);
+                    self.body_bytes += take as u64;
+                    if matches!(self.state, BodyState::Done) {
+                        self.finish_checks()?;
+                    }
+                    return Ok(Some(data));
+                }
+                BodyState::UntilClose => {
+                    if self.conn.buf.is_empty() {
+                        let n = self.conn.fill(self.deadline, obs).await?;
+                        if n == 0 {
+                            self.state = BodyState::Done;
+                            self.keep_alive = false;
+                            continue;
+                        }
+                    }
+                    let n = self.conn.buf.len();
+                    self.body_bytes += n as u64;
+                    return Ok(Some(self.conn.advance(n)));
+                }
+                BodyState::Chunked(dec) => {
+                    if self.conn.buf.is_empty() {
+                        let n = self.conn.fill(self.deadline, obs).await?;
+                        if n == 0 {
+                            let err = dec.truncation().shifted(self.body_start - self.base);
+                            return Err(malformed(self.conn, err));
+                        }
+                    }
+                    let step = match dec.decode(&self.conn.buf) {
+                        Ok(step) => step,
+                        Err(e) => {
+                            let err = e.shifted(self.body_start - self.base);
+                            return Err(malformed(self.conn, err));
+                        }
+                    };
+                    let consumed = self.conn.advance(step.consumed);
+                    if step.done {
+                        if !dec.trailers().is_empty() {
+                            obs.trailers(dec.trailers());
+                        }
+                        self.state = BodyState::Done;
+                        self.finish_checks()?;
+                    }
+                    if let Some(r) = step.data {
+                        if !r.is_empty() {
+                            self.body_bytes += r.len() as u64;
+                            return Ok(Some(consumed.slice(r)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Called when the body is complete: bytes already buffered beyond the response
+    /// would be read as the start of the next one (response splitting or a server
+    /// bug), so they are an error and the connection is not reused.
+    fn finish_checks(&mut self) -> Result<(), ClientError> {
+        if !self.conn.buf.is_empty() {
+            let at = self.conn.consumed - self.base;
+            let n = self.conn.buf.len();
+            let preview = crate::text::escape_bytes(&self.conn.buf[..n.min(32)]);
+            return Err(malformed(
+                self.conn,
+                ResponseError::malformed(
+                    format!("{n} extra bytes after a complete response (\"{preview}\")"),
+                    at,
+                ),
+            ));
+        }
+        self.conn.reusable = self.keep_alive;
+        self.conn.used = true;
+        Ok(())
+    }
+
+    /// Reads the whole body into memory, bounded by `limit` bytes.
+    pub async fn bytes(
+        &mut self,
+        limit: usize,
+        obs: &mut dyn Observer,
+    ) -> Result<Vec<u8>, ClientError> {
+        let mut out = Vec::new();
+        while let Some(chunk) = self.chunk(obs).await? {
+            if out.len() + chunk.len() > limit {
+                return Err(ClientError::Request(format!(
+                    "response body larger than {limit} bytes"
+                )));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+
+    /// Timestamps of this exchange so far (complete once the body is).
+    pub fn timing(&self) -> &Timing {
+        &self.timing
+    }
+
+    /// Body bytes delivered so far (after transfer decoding).
+    pub fn body_bytes(&self) -> u64 {
+        self.body_bytes
+    }
+
+    /// The server's address.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.conn.peer
+    }
+
+    /// Where the chunked decoder stands, for `--check`: extensions seen.
+    pub fn chunk_extensions(&self) -> Vec<String> {
+        match &self.state {
+            BodyState::Chunked(d) => d.extensions().to_vec(),
+            _ => Vec::new(),
+        }
+    }
+}
