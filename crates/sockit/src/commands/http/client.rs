@@ -296,7 +296,12 @@ struct Wire {
     trace: Option<Box<dyn Write + Send>>,
     trace_error: Option<std::io::Error>,
     url: String,
+    /// With --check: the bytes received for the current exchange (bounded).
+    check: Option<Vec<u8>>,
 }
+
+/// Most bytes of one exchange kept for --check; beyond it the body is not checked.
+const MAX_CHECKED: usize = 16 * 1024 * 1024;
 
 fn stderr_lines(text: &str) {
     let mut err = std::io::stderr().lock();
@@ -333,30 +338,9 @@ impl Wire {
         let Some(out) = self.trace.as_mut() else {
             return;
         };
-        let mut text = format!("{label} {} bytes at offset {offset}\n", data.len());
-        for (i, row) in data.chunks(16).enumerate() {
-            let at = offset + (i * 16) as u64;
-            text.push_str(&format!("{at:08x}  "));
-            for j in 0..16 {
-                match row.get(j) {
-                    Some(b) => text.push_str(&format!("{b:02x} ")),
-                    None => text.push_str("   "),
-                }
-                if j == 7 {
-                    text.push(' ');
-                }
-            }
-            text.push_str(" |");
-            for &b in row {
-                text.push(if (0x20..0x7f).contains(&b) {
-                    b as char
-                } else {
-                    '.'
-                });
-            }
-            text.push_str("|\n");
-        }
-        if let Err(e) = out.write_all(text.as_bytes()) {
+        let mut text = format!("{label} {} bytes at offset {offset}\n", data.len()).into_bytes();
+        hexdump_into(&mut text, data, offset);
+        if let Err(e) = out.write_all(&text) {
             self.trace_error.get_or_insert(e);
             self.trace = None;
         }
@@ -414,9 +398,16 @@ impl Observer for Wire {
 
     fn received(&mut self, offset: u64, data: &[u8]) {
         self.hexdump("<= received", offset, data);
+        if let Some(buf) = self.check.as_mut() {
+            let room = MAX_CHECKED.saturating_sub(buf.len());
+            buf.extend_from_slice(&data[..data.len().min(room)]);
+        }
     }
 
     fn request_head(&mut self, raw: &[u8]) {
+        if let Some(buf) = self.check.as_mut() {
+            buf.clear();
+        }
         if self.verbose {
             stderr_lines(&visible_lines("> ", raw));
         }
@@ -478,6 +469,7 @@ async fn fetch_all(mut plan: Plan, a: ClientArgs, verbose: u8) -> anyhow::Result
         trace,
         trace_error: None,
         url: String::new(),
+        check: a.check.then(Vec::new),
     };
     let stdout = Output::stdout();
     let mut client = Client::new(std::mem::take(&mut plan.options));
@@ -527,14 +519,27 @@ async fn fetch_one(
     let mut hops = 0u32;
     loop {
         wire.url = req.url.to_string();
-        let mut resp = client.send(&req, wire).await?;
+        let asked_range = req
+            .headers
+            .iter()
+            .any(|h| h.name().eq_ignore_ascii_case("range"));
+        let mut resp = match client.send(&req, wire).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = report_check(wire, &req.method, asked_range, false);
+                return Err(e.into());
+            }
+        };
         let status = resp.head.status;
         let location = resp.head.get_str("location").map(str::to_string);
         if a.location && is_redirect(status) {
             if let Some(loc) = location {
                 // Drain this body so the connection can carry the next request.
-                while resp.chunk(wire).await?.is_some() {}
+                let drained = drain(&mut resp, wire).await;
                 drop(resp);
+                let checked = report_check(wire, &req.method, asked_range, drained.is_ok());
+                drained?;
+                checked?;
                 hops += 1;
                 if hops > a.max_redirs {
                     return Err(ClientError::Redirects(format!(
@@ -597,6 +602,8 @@ async fn fetch_one(
             Sink::Stdout(stdout.clone())
         };
         let copied = copy_body(&mut resp, &mut sink, wire).await;
+        let checked = report_check(wire, &req.method, asked_range, copied.is_ok());
+        let copied = copied.and(checked);
         match (copied, sink) {
             (Ok(()), Sink::File(d)) => d.finish().await?,
             (Err(e), Sink::File(d)) => {
@@ -615,6 +622,59 @@ async fn fetch_one(
             .into());
         }
         return Ok(());
+    }
+}
+
+async fn drain(
+    resp: &mut sockit::http::client::Response<'_>,
+    wire: &mut Wire,
+) -> Result<(), ClientError> {
+    while resp.chunk(wire).await?.is_some() {}
+    Ok(())
+}
+
+/// Prints the --check findings for the exchange just finished; an error finding makes
+/// the command exit 3.
+fn report_check(wire: &mut Wire, method: &str, range: bool, complete: bool) -> anyhow::Result<()> {
+    use sockit::http::client::check::{analyze, Asked};
+    let Some(bytes) = wire.check.as_ref() else {
+        return Ok(());
+    };
+    let analysis = analyze(bytes, &[Asked { method, range }], complete);
+    let mut text = String::new();
+    for f in &analysis.findings {
+        text.push_str(&format!(
+            "sockit: check {}: {} {} at byte {}: {}\n",
+            wire.url,
+            f.severity.name(),
+            f.section,
+            f.offset,
+            f.message
+        ));
+    }
+    if analysis.findings.is_empty() {
+        text.push_str(&format!("sockit: check {}: no findings\n", wire.url));
+    }
+    stderr_lines(&text);
+    let errors: Vec<_> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.severity == sockit::http::client::check::Severity::Error)
+        .collect();
+    match errors.first() {
+        Some(first) if complete => Err(ClientError::Malformed {
+            peer: wire.url.clone(),
+            error: sockit::http::proto::response_head::ResponseError::malformed(
+                format!(
+                    "--check found {} error(s), the first: {}",
+                    errors.len(),
+                    first.message
+                ),
+                first.offset,
+            ),
+        }
+        .into()),
+        _ => Ok(()),
     }
 }
 
@@ -637,7 +697,169 @@ async fn copy_body(
     Ok(())
 }
 
-/// `sockit http raw`: not yet implemented beyond argument checks.
+/// Largest request `http raw` sends (it is read whole to convert line endings).
+const MAX_RAW_REQUEST: u64 = 64 * 1024 * 1024;
+
+/// `sockit http raw HOST:PORT`: send stdin (or --file) as the request, print the answer
+/// as received, then the parser's reading of it.
 pub fn raw(a: RawArgs, _verbose: u8) -> anyhow::Result<()> {
-    Err(UsageError::new(format!("http raw {}: not implemented yet", a.target)).into())
+    use sockit::http::client::check::analyze;
+    use sockit::http::client::raw::{exchange, requests_in, to_crlf};
+    use std::io::Read;
+    let target = sockit::net::addr::parse_host_port(&a.target)
+        .map_err(|e| UsageError::new(format!("{}: {e}", a.target)))?;
+    let timeout = seconds("--timeout", a.timeout)?;
+    let mut input = Vec::new();
+    let read = match &a.file {
+        Some(path) => File::open(path)
+            .and_then(|f| f.take(MAX_RAW_REQUEST + 1).read_to_end(&mut input))
+            .map_err(|e| UsageError::new(format!("{}: {e}", path.display()))),
+        None => std::io::stdin()
+            .take(MAX_RAW_REQUEST + 1)
+            .read_to_end(&mut input)
+            .map_err(|e| UsageError::new(format!("reading stdin: {e}"))),
+    };
+    read?;
+    if input.len() as u64 > MAX_RAW_REQUEST {
+        return Err(UsageError::new(format!(
+            "the request is larger than {MAX_RAW_REQUEST} bytes"
+        ))
+        .into());
+    }
+    if input.is_empty() {
+        return Err(UsageError::new("nothing to send: the request is empty").into());
+    }
+    let request = if a.binary { input } else { to_crlf(&input) };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    let reply = rt.block_on(exchange(&target, &request, timeout, None))?;
+    let mut stdout = std::io::stdout().lock();
+    let written = if a.hex {
+        let mut text = Vec::new();
+        hexdump_into(&mut text, &reply.bytes, 0);
+        stdout.write_all(&text)
+    } else {
+        stdout.write_all(&reply.bytes)
+    };
+    written
+        .and_then(|()| stdout.flush())
+        .context("writing to stdout")?;
+    drop(stdout);
+    let asked_owned = requests_in(&request);
+    let asked: Vec<_> = asked_owned
+        .iter()
+        .map(|(m, r)| sockit::http::client::check::Asked {
+            method: m,
+            range: *r,
+        })
+        .collect();
+    let analysis = analyze(&reply.bytes, &asked, reply.closed);
+    let mut text = format!(
+        "sockit: sent {} bytes to {} from {}; received {} bytes{}\n",
+        request.len(),
+        opt_addr(reply.peer),
+        opt_addr(reply.local),
+        reply.bytes.len(),
+        if reply.closed {
+            ", then the server closed the connection"
+        } else if reply.timed_out {
+            ", then nothing more before --timeout"
+        } else {
+            ""
+        }
+    );
+    for (i, m) in analysis.messages.iter().enumerate() {
+        text.push_str(&format!(
+            "sockit: response {} at byte {}: HTTP/1.{} {} {}{}\n",
+            i + 1,
+            m.offset,
+            m.head.minor,
+            m.head.status,
+            m.head.reason,
+            if m.head.is_interim() {
+                " (interim)"
+            } else {
+                ""
+            }
+        ));
+        for f in &m.head.fields {
+            text.push_str(&format!(
+                "sockit:   field at byte {}: {}: {}\n",
+                m.offset + f.offset as u64,
+                sockit::text::escape_bytes(f.name.as_bytes()),
+                sockit::text::escape_bytes(&f.value)
+            ));
+        }
+        text.push_str(&format!(
+            "sockit:   body at byte {}: {}; {} bytes, {}\n",
+            m.body_offset,
+            m.framing,
+            m.body_len,
+            if m.complete { "complete" } else { "incomplete" }
+        ));
+    }
+    for f in &analysis.findings {
+        if a.check || f.severity == sockit::http::client::check::Severity::Error {
+            text.push_str(&format!(
+                "sockit: {} {} at byte {}: {}\n",
+                f.severity.name(),
+                f.section,
+                f.offset,
+                f.message
+            ));
+        }
+    }
+    if a.check && analysis.findings.is_empty() {
+        text.push_str("sockit: check: no findings\n");
+    }
+    stderr_lines(&text);
+    let failed = if a.check {
+        analysis.has_errors()
+    } else {
+        analysis.unreadable()
+    };
+    if failed {
+        let first = analysis
+            .findings
+            .iter()
+            .find(|f| f.severity == sockit::http::client::check::Severity::Error);
+        let (what, at) = match first {
+            Some(f) => (f.message.clone(), f.offset),
+            None => ("no complete response".to_string(), reply.bytes.len() as u64),
+        };
+        return Err(ClientError::Malformed {
+            peer: a.target.clone(),
+            error: sockit::http::proto::response_head::ResponseError::malformed(what, at),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// An offset hexdump with ASCII, 16 bytes a row.
+fn hexdump_into(out: &mut Vec<u8>, data: &[u8], offset: u64) {
+    for (i, row) in data.chunks(16).enumerate() {
+        let mut line = format!("{:08x}  ", offset + (i * 16) as u64);
+        for j in 0..16 {
+            match row.get(j) {
+                Some(b) => line.push_str(&format!("{b:02x} ")),
+                None => line.push_str("   "),
+            }
+            if j == 7 {
+                line.push(' ');
+            }
+        }
+        line.push_str(" |");
+        for &b in row {
+            line.push(if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            });
+        }
+        line.push_str("|\n");
+        out.extend_from_slice(line.as_bytes());
+    }
 }

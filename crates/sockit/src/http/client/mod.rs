@@ -26,8 +26,10 @@
 //! # Ok(()) }
 //! ```
 
+pub mod check;
 mod conn;
 mod error;
+pub mod raw;
 mod request;
 mod url;
 mod wire;
