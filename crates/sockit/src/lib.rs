@@ -26,6 +26,7 @@ pub mod records;
 pub mod stdio;
 pub mod tcp;
 pub mod text;
+pub mod tls;
 pub mod udp;
 
 pub use error::UsageError;

@@ -141,9 +141,31 @@ pub struct ClientArgs {
     #[arg(long)]
     pub check: bool,
 
+    /// TLS options for https:// URLs.
+    #[command(flatten)]
+    pub tls: TlsClientArgs,
+
     /// The URLs to fetch, in order.
     #[arg(value_name = "URL", required = true)]
     pub urls: Vec<String>,
+}
+
+/// Whom a TLS client trusts (https:// URLs, `raw --tls`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TlsClientArgs {
+    /// Trust only the CA certificates in this PEM file (instead of the system's bundle).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["pin", "insecure"])]
+    pub cacert: Option<PathBuf>,
+
+    /// Trust exactly the certificate with this SHA-256 fingerprint (64 hex digits,
+    /// colons allowed), whoever signed it.
+    #[arg(long, value_name = "SHA256", conflicts_with = "insecure")]
+    pub pin: Option<String>,
+
+    /// Do not verify the server's certificate: the connection is encrypted but anyone
+    /// in the middle can read and change it. A warning is printed.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
 }
 
 /// Options of `sockit http get`.
@@ -197,6 +219,14 @@ pub struct RawArgs {
         default_value_t = 10.0
     )]
     pub timeout: f64,
+
+    /// Speak TLS (HTTPS) to the server; the host name is sent as SNI and verified.
+    #[arg(long)]
+    pub tls: bool,
+
+    /// TLS trust options (with --tls).
+    #[command(flatten)]
+    pub trust: TlsClientArgs,
 }
 
 /// How new connections are spread over the workers.
@@ -329,4 +359,29 @@ pub struct ServeArgs {
     /// hash of addresses and ports).
     #[arg(long, value_enum, value_name = "HOW", default_value = "cpu")]
     pub spread: SpreadArg,
+
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls_self_signed"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a throw-away CA and a leaf certificate generated now for
+    /// localhost, 127.0.0.1, ::1 and the --bind address. Prints the leaf's SHA-256
+    /// fingerprint (for --pin) and writes the CA certificate to a file whose path is
+    /// printed (for --cacert, curl --cacert); the CA's key is never stored.
+    #[arg(long)]
+    pub tls_self_signed: bool,
+
+    /// Where --tls-self-signed writes the CA certificate (default: a new file in the
+    /// temporary folder). Never replaces an existing file.
+    #[arg(long, value_name = "FILE", requires = "tls_self_signed")]
+    pub tls_ca_out: Option<PathBuf>,
 }

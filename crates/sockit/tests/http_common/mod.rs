@@ -684,6 +684,11 @@ class H(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = do_PURGE = any
 ThreadingHTTPServer.daemon_threads = True
 srv = ThreadingHTTPServer(('127.0.0.1', 0), H)
+if len(sys.argv) > 2:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 print('PORT', srv.server_address[1], flush=True)
 srv.serve_forever()
 "#;
@@ -699,7 +704,16 @@ pub struct PyPeer {
 impl PyPeer {
     /// Starts the peer and waits for its port.
     pub fn start() -> PyPeer {
-        let proc = Proc::python(PY_HTTP_PEER, &[]);
+        PyPeer::start_args(&[])
+    }
+
+    /// Starts the peer speaking TLS with this certificate chain and key (PEM files).
+    pub fn start_tls(cert: &Path, key: &Path) -> PyPeer {
+        PyPeer::start_args(&[cert.to_str().unwrap(), key.to_str().unwrap()])
+    }
+
+    fn start_args(args: &[&str]) -> PyPeer {
+        let proc = Proc::python(PY_HTTP_PEER, args);
         assert!(
             proc.stdout.wait_for("\n", STARTUP_TIMEOUT),
             "python peer did not start\n{}",
@@ -729,4 +743,82 @@ pub fn run_sockit_in(dir: &Path, args: &[&str]) -> Output {
         b"",
         TIMEOUT,
     )
+}
+
+/// A CA and a leaf for `localhost` and 127.0.0.1 signed by it, made with `openssl` in
+/// `dir`: (ca.pem, leaf.pem, leaf.key). `None` (after [`skip`]) when openssl is missing.
+pub fn openssl_ca_and_leaf(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    if !has_cmd("openssl") {
+        return None;
+    }
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=test CA",
+        "-days",
+        "2",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    Some((
+        dir.join("ca.pem"),
+        dir.join("leaf.pem"),
+        dir.join("leaf.key"),
+    ))
 }

@@ -20,7 +20,7 @@ use sockit::http::MAX_DURATION;
 use sockit::stdio::Output;
 use sockit::UsageError;
 
-use crate::cli::http::{ClientArgs, RawArgs};
+use crate::cli::http::{ClientArgs, RawArgs, TlsClientArgs};
 
 /// Largest in-memory request body (`-d`, `--json`, `-d @FILE`); bigger files go through
 /// `--data-file`, which streams.
@@ -171,6 +171,12 @@ impl Plan {
             options.resolve.push(parse_resolve(r)?);
         }
         options.socket.nodelay = true;
+        if urls
+            .iter()
+            .any(|u| u.scheme == sockit::http::client::Scheme::Https)
+        {
+            options.tls = Some(Box::new(tls_connector(&a.tls)?));
+        }
         Ok(Plan {
             method,
             headers,
@@ -180,6 +186,26 @@ impl Plan {
             options,
         })
     }
+}
+
+/// The TLS connector for `--cacert`, `--pin`, `--insecure` (the last with a warning).
+fn tls_connector(t: &TlsClientArgs) -> Result<sockit::tls::client::Connector, UsageError> {
+    use sockit::tls::client::{ClientTls, Connector, Trust};
+    let trust = if let Some(path) = &t.cacert {
+        Trust::CaFile(path.clone())
+    } else if let Some(pin) = &t.pin {
+        Trust::Pin(sockit::tls::parse_pin(pin).map_err(|e| UsageError::new(format!("--pin: {e}")))?)
+    } else if t.insecure {
+        crate::ui::event("warning: --insecure: the server's certificate is not checked; anyone in the middle can read and change this connection");
+        Trust::Insecure
+    } else {
+        Trust::System
+    };
+    let opts = ClientTls {
+        trust,
+        alpn: vec![b"http/1.1".to_vec()],
+    };
+    Connector::new(&opts).map_err(|e| UsageError::new(e.to_string()))
 }
 
 /// Where a body goes.
@@ -734,7 +760,29 @@ pub fn raw(a: RawArgs, _verbose: u8) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
-    let reply = rt.block_on(exchange(&target, &request, timeout, None))?;
+    let connector = a.tls.then(|| tls_connector(&a.trust)).transpose()?;
+    let host = target.host.to_string();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let tls = connector
+        .as_ref()
+        .map(|c| (c as &dyn sockit::http::client::TlsConnect, host.as_str()));
+    let reply = rt.block_on(exchange(&target, &request, timeout, tls))?;
+    if let Some(t) = &reply.tls {
+        stderr_lines(&format!(
+            "sockit: TLS {} {} ALPN {}; certificate {} issued by {}, valid {} to {}, SHA-256 {}\n",
+            t.version,
+            t.cipher,
+            t.alpn.as_deref().unwrap_or("none"),
+            t.subject,
+            t.issuer,
+            t.validity.0,
+            t.validity.1,
+            t.fingerprint
+        ));
+    }
     let mut stdout = std::io::stdout().lock();
     let written = if a.hex {
         let mut text = Vec::new();
