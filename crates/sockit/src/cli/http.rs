@@ -141,12 +141,26 @@ pub struct ClientArgs {
     #[arg(long)]
     pub check: bool,
 
+    /// Upload FILE as the body of a PUT (streamed; the URL's last segment is not changed).
+    #[arg(short = 'T', long = "upload-file", value_name = "FILE", conflicts_with_all = ["data", "data_file", "json"])]
+    pub upload_file: Option<PathBuf>,
+
+    /// Ask for a compressed body (Accept-Encoding: gzip, deflate, br) and decode it;
+    /// -v and --trace still show the encoded bytes.
+    #[arg(long)]
+    pub compressed: bool,
+
+    /// Read more URLs from FILE, one per line (blank lines and # comments skipped);
+    /// they are fetched after those on the command line, over the same connection.
+    #[arg(long = "urls", value_name = "FILE")]
+    pub urls_file: Option<PathBuf>,
+
     /// TLS options for https:// URLs.
     #[command(flatten)]
     pub tls: TlsClientArgs,
 
     /// The URLs to fetch, in order.
-    #[arg(value_name = "URL", required = true)]
+    #[arg(value_name = "URL", required_unless_present = "urls_file")]
     pub urls: Vec<String>,
 }
 

@@ -637,6 +637,12 @@ class H(BaseHTTPRequestHandler):
     def setup(s):
         super().setup(); CONN[0] += 1; s.conn_id = CONN[0]; s.rfile = Tee(s.rfile)
     def log_message(s, *a): pass
+    def handle_expect_100(s):
+        if s.path == '/refuse':
+            s.send_response(413); s.send_header('Content-Length', '0'); s.end_headers()
+            s.close_connection = True
+            return False
+        return super().handle_expect_100()
     def raw(s, b, close=False):
         s.wfile.write(b); s.wfile.flush()
         if close: s.close_connection = True
@@ -676,6 +682,11 @@ class H(BaseHTTPRequestHandler):
         elif p.startswith('/away'):
             s.reply(302, b'', [('Location', 'http://localhost:%d/auth' % s.server.server_address[1])])
         elif p.startswith('/status/'): s.reply(int(p[8:]), b'status ' + p[8:].encode())
+        elif p == '/gzip': s.reply(200, gzip.compress(b'hello gzip ' * 20), [('Content-Encoding', 'gzip')])
+        elif p == '/deflate': s.reply(200, zlib.compress(b'hello zlib ' * 20), [('Content-Encoding', 'deflate')])
+        elif p == '/rawdeflate':
+            c = zlib.compressobj(wbits=-15)
+            s.reply(200, c.compress(b'hello raw ' * 20) + c.flush(), [('Content-Encoding', 'deflate')])
         elif p.startswith('/slow'):
             import time
             s.send_response(200); s.send_header('Content-Length', '4'); s.end_headers(); s.wfile.flush()

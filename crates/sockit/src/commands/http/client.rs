@@ -110,6 +110,14 @@ impl Plan {
             defaults.push(("Content-Type".to_string(), "application/json".to_string()));
             defaults.push(("Accept".to_string(), "application/json".to_string()));
             Body::Bytes(inline_body("--json", j)?)
+        } else if let Some(path) = &a.upload_file {
+            if !path.is_file() {
+                return Err(UsageError::new(format!(
+                    "-T {}: not a readable file",
+                    path.display()
+                )));
+            }
+            Body::File(path.clone())
         } else if let Some(path) = &a.data_file {
             if !path.is_file() {
                 return Err(UsageError::new(format!(
@@ -125,6 +133,8 @@ impl Plan {
             method.to_string()
         } else if a.head {
             "HEAD".to_string()
+        } else if a.upload_file.is_some() {
+            "PUT".to_string()
         } else if !matches!(body, Body::Empty) {
             "POST".to_string()
         } else {
@@ -137,8 +147,35 @@ impl Plan {
         {
             return Err(UsageError::new(format!("invalid method {method:?}")));
         }
-        let urls = a
-            .urls
+        let mut texts: Vec<String> = a.urls.clone();
+        if let Some(path) = &a.urls_file {
+            let meta = std::fs::metadata(path)
+                .map_err(|e| UsageError::new(format!("--urls {}: {e}", path.display())))?;
+            if meta.len() > MAX_INLINE_BODY {
+                return Err(UsageError::new(format!(
+                    "--urls {}: too large",
+                    path.display()
+                )));
+            }
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| UsageError::new(format!("--urls {}: {e}", path.display())))?;
+            texts.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_string),
+            );
+        }
+        if texts.is_empty() {
+            return Err(UsageError::new("no URL given"));
+        }
+        if a.compressed {
+            defaults.push((
+                "Accept-Encoding".to_string(),
+                "gzip, deflate, br".to_string(),
+            ));
+        }
+        let urls = texts
             .iter()
             .map(|u| {
                 if explicit && u == "*" {
@@ -541,6 +578,12 @@ async fn fetch_one(
     req.body = plan.body.clone();
     req.path_as_is = a.path_as_is;
     req.http10 = a.http10;
+    // Like curl: large bodies ask first, so a refusal (401, 413) costs no upload.
+    req.expect_continue = match &req.body {
+        Body::File(_) => true,
+        Body::Bytes(b) => b.len() > 1024 * 1024,
+        Body::Empty => false,
+    };
     let mut seen = vec![(req.method.clone(), req.url.to_string())];
     let mut hops = 0u32;
     loop {
@@ -627,7 +670,14 @@ async fn fetch_one(
         } else {
             Sink::Stdout(stdout.clone())
         };
-        let copied = copy_body(&mut resp, &mut sink, wire).await;
+        let decoder = if a.compressed {
+            sockit::http::client::decode::ContentDecoder::for_encoding(
+                resp.head.get("content-encoding"),
+            )
+        } else {
+            None
+        };
+        let copied = copy_body(&mut resp, &mut sink, wire, decoder).await;
         let checked = report_check(wire, &req.method, asked_range, copied.is_ok());
         let copied = copied.and(checked);
         match (copied, sink) {
@@ -708,19 +758,49 @@ async fn copy_body(
     resp: &mut sockit::http::client::Response<'_>,
     sink: &mut Sink,
     wire: &mut Wire,
+    mut decoder: Option<sockit::http::client::decode::ContentDecoder>,
 ) -> anyhow::Result<()> {
-    while let Some(chunk) = resp.chunk(wire).await? {
-        match sink {
-            Sink::Stdout(out) => out.write(chunk).await.context("writing to stdout")?,
-            Sink::File(d) => d
-                .out
-                .write(chunk)
-                .await
-                .with_context(|| format!("writing {}", d.temp.display()))?,
-            Sink::Discard => {}
-        }
+    let peer = wire_peer(resp);
+    let malformed = |e: std::io::Error, at: u64| ClientError::Malformed {
+        peer: peer.clone(),
+        error: sockit::http::proto::response_head::ResponseError::malformed(
+            format!("bad content coding: {e}"),
+            at,
+        ),
+    };
+    loop {
+        let chunk = resp.chunk(wire).await?;
+        let data = match (&mut decoder, chunk) {
+            (None, Some(c)) => c,
+            (None, None) => return Ok(()),
+            (Some(d), Some(c)) => d.push(c).map_err(|e| malformed(e, resp.body_bytes()))?,
+            (Some(_), None) => {
+                let Some(d) = decoder.take() else {
+                    return Ok(());
+                };
+                let tail = d.finish().map_err(|e| malformed(e, resp.body_bytes()))?;
+                write_sink(sink, tail).await?;
+                return Ok(());
+            }
+        };
+        write_sink(sink, data).await?;
     }
-    Ok(())
+}
+
+fn wire_peer(resp: &sockit::http::client::Response<'_>) -> String {
+    opt_addr(resp.peer())
+}
+
+async fn write_sink(sink: &mut Sink, data: Bytes) -> anyhow::Result<()> {
+    match sink {
+        Sink::Stdout(out) => out.write(data).await.context("writing to stdout"),
+        Sink::File(d) => d
+            .out
+            .write(data)
+            .await
+            .with_context(|| format!("writing {}", d.temp.display())),
+        Sink::Discard => Ok(()),
+    }
 }
 
 /// Largest request `http raw` sends (it is read whole to convert line endings).

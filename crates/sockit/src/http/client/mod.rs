@@ -28,6 +28,7 @@
 
 pub mod check;
 mod conn;
+pub mod decode;
 mod error;
 pub mod raw;
 mod request;
@@ -206,26 +207,26 @@ impl Client {
                 tls: conn.tls.clone(),
             });
             conn.reusable = false;
-            match exchange_head(conn, req, &head, body_len, deadline, obs).await {
-                Ok(()) => {}
+            let base = conn.consumed;
+            let body_sent = match exchange_head(conn, req, &head, body_len, deadline, obs).await {
+                Ok(sent) => sent,
                 Err(e) if reused && attempt == 0 && is_stale(&e) => {
                     self.conn = None;
                     continue;
                 }
                 Err(e) => return Err(e),
-            }
+            };
             timing.written = Some(started.elapsed());
             let Some(conn) = self.conn.as_mut() else {
                 continue;
             };
-            let base = conn.consumed;
             match read_final_head(conn, req, base, deadline, started, &mut timing, obs).await {
                 Ok((head, raw, interim)) => {
                     let conn = match self.conn.as_mut() {
                         Some(c) => c,
                         None => unreachable_conn()?,
                     };
-                    return Response::start(
+                    let mut resp = Response::start(
                         conn,
                         req,
                         (head, raw),
@@ -234,7 +235,14 @@ impl Client {
                         started,
                         timing,
                         deadline,
-                    );
+                    )?;
+                    if !body_sent {
+                        // The server answered before the body was sent: the connection
+                        // is out of step (it may still expect the body), so not reused.
+                        resp.keep_alive = false;
+                        resp.conn.reusable = false;
+                    }
+                    return Ok(resp);
                 }
                 Err(e)
                     if reused
@@ -395,7 +403,14 @@ async fn prepare(req: &Request) -> Result<(Option<u64>, Vec<u8>), ClientError> {
     Ok((body_len, head))
 }
 
-/// Writes the head and the body.
+/// The request line that asks for `100 Continue` (compared lowercased).
+const EXPECT_LINE: &[u8] = b"\r\nexpect: 100-continue\r\n";
+
+/// How long to wait for `100 Continue` before sending the body anyway (curl's default).
+pub const EXPECT_WAIT: Duration = Duration::from_secs(1);
+
+/// Writes the head and the body; returns false when the body was not sent because
+/// the server gave its final answer to `Expect: 100-continue` first.
 async fn exchange_head(
     conn: &mut Conn,
     req: &Request,
@@ -403,8 +418,42 @@ async fn exchange_head(
     body_len: Option<u64>,
     deadline: Option<Instant>,
     obs: &mut dyn Observer,
-) -> Result<(), ClientError> {
+) -> Result<bool, ClientError> {
     obs.request_head(head);
+    let expect = body_len.is_some_and(|n| n > 0)
+        && head
+            .to_ascii_lowercase()
+            .windows(EXPECT_LINE.len())
+            .any(|w| w == EXPECT_LINE);
+    if expect {
+        conn.write(head, deadline, obs).await?;
+        conn.flush(deadline).await?;
+        // Wait for 100 Continue (or a final refusal such as 413/417) before the body:
+        // a server that will refuse a large upload can say so before it is sent.
+        let waited = tokio::time::timeout(EXPECT_WAIT, async {
+            loop {
+                if let Some(h) = response_head::parse(&conn.buf).ok().flatten() {
+                    return Ok::<_, ClientError>(Some(h));
+                }
+                if conn.fill(deadline, obs).await? == 0 {
+                    return Ok(None);
+                }
+            }
+        })
+        .await;
+        match waited {
+            Ok(Ok(Some(h))) if h.status == 100 => {
+                let raw = conn.advance(h.len);
+                obs.response_head(&h, &raw, true);
+            }
+            Ok(Ok(Some(_))) | Ok(Ok(None)) => return Ok(false),
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {} // no answer within the wait: send the body anyway
+        }
+        send_body(conn, req, body_len, deadline, obs).await?;
+        conn.flush(deadline).await?;
+        return Ok(true);
+    }
     match &req.body {
         Body::Empty => conn.write(head, deadline, obs).await?,
         Body::Bytes(b) if b.len() <= 64 * 1024 => {
@@ -414,12 +463,27 @@ async fn exchange_head(
             all.extend_from_slice(b);
             conn.write(&all, deadline, obs).await?;
         }
-        Body::Bytes(b) => {
+        _ => {
             conn.write(head, deadline, obs).await?;
-            conn.write(b, deadline, obs).await?;
+            send_body(conn, req, body_len, deadline, obs).await?;
         }
+    }
+    conn.flush(deadline).await?;
+    Ok(true)
+}
+
+/// Writes the request body (a file is streamed in 256 KiB reads, never loaded whole).
+async fn send_body(
+    conn: &mut Conn,
+    req: &Request,
+    body_len: Option<u64>,
+    deadline: Option<Instant>,
+    obs: &mut dyn Observer,
+) -> Result<(), ClientError> {
+    match &req.body {
+        Body::Empty => Ok(()),
+        Body::Bytes(b) => conn.write(b, deadline, obs).await,
         Body::File(path) => {
-            conn.write(head, deadline, obs).await?;
             let expected = body_len.unwrap_or(0);
             let mut file = tokio::fs::File::open(path)
                 .await
@@ -450,9 +514,9 @@ async fn exchange_head(
                 conn.write(&buf[..n], deadline, obs).await?;
                 sent += n as u64;
             }
+            Ok(())
         }
     }
-    conn.flush(deadline).await
 }
 
 /// Reads heads until a final (non-1xx) one; interim heads go to the observer.

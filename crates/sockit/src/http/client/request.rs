@@ -101,6 +101,9 @@ pub struct Request {
     pub path_as_is: bool,
     /// Speak HTTP/1.0 (no keep-alive unless the server offers it).
     pub http10: bool,
+    /// Send `Expect: 100-continue` with a body and wait (up to a second) for the server
+    /// to agree before sending it; a typed `Expect:` line overrides or removes it.
+    pub expect_continue: bool,
 }
 
 impl Request {
@@ -115,6 +118,7 @@ impl Request {
             body: Body::Empty,
             path_as_is: false,
             http10: false,
+            expect_continue: false,
         }
     }
 
@@ -165,6 +169,9 @@ impl Request {
         defaults.extend(self.defaults.iter().cloned());
         if let Some(len) = body_len {
             defaults.push(("Content-Length".into(), len.to_string()));
+            if self.expect_continue && len > 0 && !self.http10 {
+                defaults.push(("Expect".into(), "100-continue".into()));
+            }
         }
         for (name, value) in &defaults {
             if !typed(name) {

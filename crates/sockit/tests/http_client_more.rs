@@ -1,0 +1,133 @@
+//! The client's upload and decoding paths: -T with Expect: 100-continue (and a server
+//! that refuses before the body), --compressed (gzip, zlib and raw deflate), --urls FILE.
+
+mod http_common;
+
+use http_common::*;
+
+#[test]
+fn compressed_bodies_are_decoded_and_the_wire_keeps_them_encoded() {
+    let peer = PyPeer::start();
+    for (path, text) in [
+        ("/gzip", "hello gzip "),
+        ("/deflate", "hello zlib "),
+        ("/rawdeflate", "hello raw "),
+    ] {
+        let out = run_sockit(&["http", "get", "--compressed", &peer.url(path)], b"");
+        assert_eq!(out.code, 0, "{path}: {}", out.stderr);
+        assert_eq!(out.stdout_text(), text.repeat(20), "{path}");
+    }
+    let out = run_sockit(&["http", "get", &peer.url("/gzip")], b"");
+    assert_eq!(
+        &out.stdout[..2],
+        &[0x1f, 0x8b],
+        "without --compressed the body is as sent"
+    );
+    let out = run_sockit(
+        &["http", "get", "-v", "--compressed", &peer.url("/echo")],
+        b"",
+    );
+    assert!(
+        out.stdout_text()
+            .contains("Accept-Encoding: gzip, deflate, br\r\n"),
+        "{}",
+        out.stdout_text()
+    );
+}
+
+#[test]
+fn upload_file_waits_for_100_continue() {
+    let peer = PyPeer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("up.bin");
+    let data = pseudo_random(300_000, 3);
+    std::fs::write(&path, &data).unwrap();
+    let out = run_sockit(
+        &[
+            "http",
+            "get",
+            "-v",
+            "-T",
+            path.to_str().unwrap(),
+            &peer.url("/echo"),
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("> Expect: 100-continue\\r\\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("< HTTP/1.0 100 Continue\\r\\n")
+            || out.stderr.contains("< HTTP/1.1 100 Continue\\r\\n"),
+        "{}",
+        out.stderr
+    );
+    let head_end = out
+        .stdout
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap()
+        + 4;
+    assert!(out.stdout.starts_with(b"PUT /echo HTTP/1.1\r\n"));
+    assert_eq!(&out.stdout[head_end..], &data[..]);
+}
+
+#[test]
+fn a_refusal_before_the_body_saves_the_upload() {
+    let peer = PyPeer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    std::fs::write(&path, vec![b'x'; 4 << 20]).unwrap();
+    let out = run_sockit(
+        &[
+            "http",
+            "get",
+            "-v",
+            "--fail",
+            "-T",
+            path.to_str().unwrap(),
+            &peer.url("/refuse"),
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(out.stderr.contains("HTTP error 413"), "{}", out.stderr);
+}
+
+#[test]
+fn urls_file_shares_one_connection() {
+    let peer = PyPeer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# two more\n{}\n\n{}\n",
+            peer.url("/status/201"),
+            peer.url("/status/202")
+        ),
+    )
+    .unwrap();
+    let out = run_sockit(
+        &[
+            "http",
+            "get",
+            "-v",
+            &peer.url("/status/200"),
+            "--urls",
+            list.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout_text(), "status 200status 201status 202");
+    assert_eq!(
+        out.stderr.matches("* reusing connection").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+}
