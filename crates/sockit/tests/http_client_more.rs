@@ -131,3 +131,147 @@ fn urls_file_shares_one_connection() {
         out.stderr
     );
 }
+
+#[test]
+fn options_star_and_custom_targets_go_verbatim() {
+    let site = Site::new();
+    let srv = site.serve(&[]);
+    let out = run_sockit(
+        &[
+            "http",
+            "request",
+            "OPTIONS",
+            "-i",
+            "--request-target",
+            "*",
+            &srv.url("/"),
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout_text().contains("Allow: "),
+        "{}",
+        out.stdout_text()
+    );
+    let peer = PyPeer::start();
+    let out = run_sockit(
+        &[
+            "http",
+            "get",
+            "--request-target",
+            "/echo?x=/../y",
+            &peer.url("/ignored"),
+        ],
+        b"",
+    );
+    assert!(
+        out.stdout_text()
+            .starts_with("GET /echo?x=/../y HTTP/1.1\r\n"),
+        "{}",
+        out.stdout_text()
+    );
+    let out = run_sockit(&["http", "request", "OPTIONS", "*"], b"");
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
+
+fn set_validator(part: &std::path::Path, v: &str) -> bool {
+    rustix::fs::setxattr(
+        part,
+        "user.sockit.validator",
+        v.as_bytes(),
+        rustix::fs::XattrFlags::empty(),
+    )
+    .is_ok()
+}
+
+#[test]
+fn continue_appends_only_a_matching_206() {
+    let site = Site::new();
+    let data = pseudo_random(1 << 20, 9);
+    site.write("big.bin", &data);
+    let srv = site.serve(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let head = run_sockit(&["http", "get", "-I", &srv.url("/big.bin")], b"");
+    let etag = head
+        .stdout_text()
+        .lines()
+        .find_map(|l| l.strip_prefix("ETag: ").map(str::to_string))
+        .expect("ETag");
+    let part = dir.path().join(".big.bin.part");
+    std::fs::write(&part, &data[..300_000]).unwrap();
+    if !set_validator(&part, &etag) {
+        skip("no user xattrs on the temp folder's file system");
+        return;
+    }
+    let out = run_sockit_in(
+        dir.path(),
+        &[
+            "http",
+            "get",
+            "-v",
+            "-C",
+            "-o",
+            "big.bin",
+            &srv.url("/big.bin"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("> Range: bytes=300000-\\r\\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("< HTTP/1.1 206 Partial Content\\r\\n"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read(dir.path().join("big.bin")).unwrap(), data);
+    assert!(!part.exists());
+
+    // A validator that no longer matches: the server sends 200 and the file restarts.
+    std::fs::remove_file(dir.path().join("big.bin")).unwrap();
+    std::fs::write(&part, b"stale prefix").unwrap();
+    assert!(set_validator(&part, "\"changed\""));
+    let out = run_sockit_in(
+        dir.path(),
+        &[
+            "http",
+            "get",
+            "-v",
+            "-C",
+            "-o",
+            "big.bin",
+            &srv.url("/big.bin"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("< HTTP/1.1 200 OK\\r\\n"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read(dir.path().join("big.bin")).unwrap(), data);
+}
+
+#[test]
+fn continue_keeps_the_prefix_of_a_cut_download() {
+    let peer = PyPeer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_sockit_in(
+        dir.path(),
+        &["http", "get", "-C", "-o", "cut.bin", &peer.url("/short")],
+    );
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        !dir.path().join("cut.bin").exists(),
+        "never a complete-looking file"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join(".cut.bin.part")).unwrap(),
+        b"0123456789"
+    );
+    let out = run_sockit(&["http", "get", "-C", &peer.url("/short")], b"");
+    assert_eq!(out.code, 2, "-C needs -o or -O: {}", out.stderr);
+}

@@ -66,6 +66,11 @@ pub struct ClientArgs {
     #[arg(long)]
     pub path_as_is: bool,
 
+    /// Send TARGET as the request target instead of the URL's path, verbatim: `*` for
+    /// `OPTIONS *`, an absolute URL for a proxy, a path the URL would normalise.
+    #[arg(long, value_name = "TARGET")]
+    pub request_target: Option<String>,
+
     /// Request body: text, or @FILE to read a file (loaded in memory; use --data-file
     /// for large files). Makes the default method POST.
     #[arg(short = 'd', long = "data", value_name = "DATA")]
@@ -90,6 +95,13 @@ pub struct ClientArgs {
     /// With -o/-O: replace an existing file (refused by default).
     #[arg(long)]
     pub clobber: bool,
+
+    /// With -o/-O: resume an interrupted download. Its part file (.NAME.part, kept when
+    /// a -C transfer fails) is continued with Range and If-Range (the saved ETag or
+    /// Last-Modified); only a 206 starting exactly at the part's size is appended, a 200
+    /// (the file changed, or no range support) restarts it.
+    #[arg(short = 'C', long = "continue")]
+    pub resume: bool,
 
     /// Follow redirects (301/302/303 become GET without body; 307/308 keep both).
     #[arg(short = 'L', long = "location")]

@@ -178,9 +178,9 @@ impl Plan {
         let urls = texts
             .iter()
             .map(|u| {
-                if explicit && u == "*" {
+                if u == "*" {
                     return Err(UsageError::new(
-                        "'*' needs a server: write the URL then --request-target is not supported; use `sockit http raw`",
+                        "'*' is a request target, not a URL: give the server's URL and --request-target '*'",
                     ));
                 }
                 Url::parse(u).map_err(UsageError::new)
@@ -190,6 +190,19 @@ impl Plan {
             return Err(UsageError::new(
                 "-o names one file: give one URL, or use -O to name each file after its URL",
             ));
+        }
+        if let Some(t) = &a.request_target {
+            if t.is_empty()
+                || t.bytes()
+                    .any(|b| b == b'\r' || b == b'\n' || b == 0 || b == b' ')
+            {
+                return Err(UsageError::new(
+                    "--request-target: must be non-empty, without spaces, CR, LF or NUL",
+                ));
+            }
+        }
+        if a.resume && a.output.is_none() && !a.remote_name {
+            return Err(UsageError::new("-C resumes a file: give -o FILE or -O"));
         }
         if a.max_redirs > 100 {
             return Err(UsageError::new("--max-redirs: at most 100"));
@@ -259,10 +272,61 @@ struct Download {
     temp: PathBuf,
     dest: PathBuf,
     clobber: bool,
+    /// -C: the part file has a stable name and survives a failed transfer.
+    resume: bool,
+}
+
+/// Extended attribute holding the validator (ETag or Last-Modified) a part file was
+/// downloaded under, for `If-Range` on resume.
+const VALIDATOR_XATTR: &str = "user.sockit.validator";
+
+/// The part file of `dest`: `.NAME.part` for -C (found again by the next run), with the
+/// pid otherwise (two runs never share one).
+fn part_path(dest: &Path, resume: bool) -> PathBuf {
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "download".into());
+    if resume {
+        dir.join(format!(".{name}.part"))
+    } else {
+        dir.join(format!(".{name}.{}.part", std::process::id()))
+    }
+}
+
+/// For -C: the size of the part file and its saved validator, when both exist.
+fn resume_point(dest: &Path) -> Option<(u64, String)> {
+    let part = part_path(dest, true);
+    let file = File::open(&part).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut buf = vec![0u8; 1024];
+    let n = rustix::fs::fgetxattr(&file, VALIDATOR_XATTR, &mut buf[..]).ok()?;
+    let validator = String::from_utf8(buf[..n].to_vec()).ok()?;
+    (len > 0 && !validator.is_empty()).then_some((len, validator))
+}
+
+/// The validator to save for a later -C: a strong ETag, else Last-Modified.
+fn validator_of(head: &ResponseHead) -> Option<String> {
+    match head.get_str("etag") {
+        Some(e) if !e.starts_with("W/") => Some(e.to_string()),
+        _ => head.get_str("last-modified").map(str::to_string),
+    }
 }
 
 impl Download {
-    fn create(dest: &Path, clobber: bool) -> anyhow::Result<Download> {
+    /// Opens the part file for this response: appended to for a 206 that continues it,
+    /// created (or, with -C, truncated) otherwise.
+    fn open(
+        dest: &Path,
+        clobber: bool,
+        resume: bool,
+        append: bool,
+        head: &ResponseHead,
+    ) -> anyhow::Result<Download> {
         if !clobber && dest.exists() {
             return Err(UsageError::new(format!(
                 "{} exists; use --clobber to replace it",
@@ -270,20 +334,29 @@ impl Download {
             ))
             .into());
         }
-        let dir = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "download".into());
-        let temp = dir.join(format!(".{name}.{}.part", std::process::id()));
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let temp = part_path(dest, resume);
+        let mut opts = std::fs::OpenOptions::new();
+        if append {
+            opts.append(true);
+        } else if resume {
+            opts.write(true).create(true).truncate(true);
+        } else {
+            opts.write(true).create_new(true);
+        }
+        let file = opts
             .open(&temp)
             .with_context(|| format!("cannot create {}", temp.display()))?;
+        if resume && !append {
+            // Best effort: without the attribute a later -C restarts instead of resuming.
+            if let Some(v) = validator_of(head) {
+                let _ = rustix::fs::fsetxattr(
+                    &file,
+                    VALIDATOR_XATTR,
+                    v.as_bytes(),
+                    rustix::fs::XattrFlags::empty(),
+                );
+            }
+        }
         let out = Output::to_fd(file.as_raw_fd());
         Ok(Download {
             file,
@@ -291,6 +364,7 @@ impl Download {
             temp,
             dest: dest.to_path_buf(),
             clobber,
+            resume,
         })
     }
 
@@ -305,6 +379,7 @@ impl Download {
             self.file
                 .sync_all()
                 .with_context(|| format!("writing {}", self.temp.display()))?;
+            let _ = rustix::fs::fremovexattr(&self.file, VALIDATOR_XATTR);
             let flags = if self.clobber {
                 rustix::fs::RenameFlags::empty()
             } else {
@@ -321,14 +396,20 @@ impl Download {
             .with_context(|| format!("cannot rename into {}", self.dest.display()))
         }
         .await;
-        if result.is_err() {
+        if result.is_err() && !self.resume {
             let _ = std::fs::remove_file(&self.temp);
         }
         result
     }
 
-    fn abandon(self) {
-        let _ = std::fs::remove_file(&self.temp);
+    /// A failed transfer: the part file is removed (kept with -C, holding the prefix
+    /// received so far). Queued writes are flushed first: the descriptor must not close
+    /// while the writer thread still holds data for it.
+    async fn abandon(self) {
+        let _ = self.out.flush().await;
+        if !self.resume {
+            let _ = std::fs::remove_file(&self.temp);
+        }
     }
 }
 
@@ -581,12 +662,31 @@ async fn fetch_one(
     req.body = plan.body.clone();
     req.path_as_is = a.path_as_is;
     req.http10 = a.http10;
+    req.target = a.request_target.clone();
     // Like curl: large bodies ask first, so a refusal (401, 413) costs no upload.
     req.expect_continue = match &req.body {
         Body::File(_) => true,
         Body::Bytes(b) => b.len() > 1024 * 1024,
         Body::Empty => false,
     };
+    let dest: Option<PathBuf> = match (&a.output, a.remote_name) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => Some(PathBuf::from(remote_name(&req.url))),
+        _ => None,
+    };
+    let resume_from = match (&dest, a.resume) {
+        (Some(d), true) => resume_point(d),
+        _ => None,
+    };
+    if let Some((n, validator)) = &resume_from {
+        for line in [
+            format!("Range: bytes={n}-"),
+            format!("If-Range: {validator}"),
+        ] {
+            req.headers
+                .push(HeaderLine::parse(&line).map_err(UsageError::new)?);
+        }
+    }
     let mut seen = vec![(req.method.clone(), req.url.to_string())];
     let mut hops = 0u32;
     loop {
@@ -641,6 +741,7 @@ async fn fetch_one(
                         .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
                 }
                 req.url = next;
+                req.target = None;
                 let key = (req.method.clone(), req.url.to_string());
                 if seen.contains(&key) {
                     return Err(ClientError::Redirects(format!(
@@ -661,15 +762,38 @@ async fn fetch_one(
                 .await
                 .context("writing to stdout")?;
         }
+        let append = match (&resume_from, status) {
+            (Some((n, _)), 206) => {
+                let start = content_range_start(&resp.head);
+                if start != Some(*n) {
+                    return Err(ClientError::Malformed {
+                        peer: opt_addr(resp.peer()),
+                        error: sockit::http::proto::response_head::ResponseError::malformed(
+                            format!(
+                                "206 to a resume from byte {n} starts at {start:?}: not appended"
+                            ),
+                            0,
+                        ),
+                    }
+                    .into());
+                }
+                true
+            }
+            (Some((n, _)), 416) if content_range_total(&resp.head) == Some(*n) => {
+                // The part file already holds the whole resource.
+                drain(&mut resp, wire).await?;
+                if let Some(d) = &dest {
+                    let part = Download::open(d, a.clobber, true, true, &resp.head)?;
+                    part.finish().await?;
+                }
+                return Ok(());
+            }
+            _ => false,
+        };
         let mut sink = if !show_body {
             Sink::Discard
-        } else if let Some(path) = &a.output {
-            Sink::File(Download::create(path, a.clobber)?)
-        } else if a.remote_name {
-            Sink::File(Download::create(
-                Path::new(&remote_name(&req.url)),
-                a.clobber,
-            )?)
+        } else if let Some(d) = &dest {
+            Sink::File(Download::open(d, a.clobber, a.resume, append, &resp.head)?)
         } else {
             Sink::Stdout(stdout.clone())
         };
@@ -680,13 +804,17 @@ async fn fetch_one(
         } else {
             None
         };
-        let copied = copy_body(&mut resp, &mut sink, wire, decoder).await;
+        let bar = progress_bar(&resp, &sink);
+        let copied = copy_body(&mut resp, &mut sink, wire, decoder, bar.as_ref()).await;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
         let checked = report_check(wire, &req.method, asked_range, copied.is_ok());
         let copied = copied.and(checked);
         match (copied, sink) {
             (Ok(()), Sink::File(d)) => d.finish().await?,
             (Err(e), Sink::File(d)) => {
-                d.abandon();
+                d.abandon().await;
                 return Err(e);
             }
             (Err(e), _) => return Err(e),
@@ -702,6 +830,19 @@ async fn fetch_one(
         }
         return Ok(());
     }
+}
+
+/// `Content-Range: bytes START-END/TOTAL` -> START.
+fn content_range_start(head: &ResponseHead) -> Option<u64> {
+    let v = head.get_str("content-range")?.trim();
+    let range = v.strip_prefix("bytes ")?.split('/').next()?;
+    range.split('-').next()?.trim().parse().ok()
+}
+
+/// `Content-Range: bytes .../TOTAL` -> TOTAL.
+fn content_range_total(head: &ResponseHead) -> Option<u64> {
+    let v = head.get_str("content-range")?.trim();
+    v.rsplit('/').next()?.trim().parse().ok()
 }
 
 async fn drain(
@@ -762,6 +903,7 @@ async fn copy_body(
     sink: &mut Sink,
     wire: &mut Wire,
     mut decoder: Option<sockit::http::client::decode::ContentDecoder>,
+    bar: Option<&indicatif::ProgressBar>,
 ) -> anyhow::Result<()> {
     let peer = wire_peer(resp);
     let malformed = |e: std::io::Error, at: u64| ClientError::Malformed {
@@ -773,6 +915,9 @@ async fn copy_body(
     };
     loop {
         let chunk = resp.chunk(wire).await?;
+        if let (Some(bar), Some(c)) = (bar, &chunk) {
+            bar.inc(c.len() as u64);
+        }
         let data = match (&mut decoder, chunk) {
             (None, Some(c)) => c,
             (None, None) => return Ok(()),
@@ -788,6 +933,31 @@ async fn copy_body(
         };
         write_sink(sink, data).await?;
     }
+}
+
+/// A progress bar (bytes, rate, ETA) for a download to a file when stderr is a
+/// terminal; redrawn at most 10 times a second so it never costs the transfer.
+fn progress_bar(
+    resp: &sockit::http::client::Response<'_>,
+    sink: &Sink,
+) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !matches!(sink, Sink::File(_)) || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let target = indicatif::ProgressDrawTarget::stderr_with_hz(10);
+    let (bar, template) = match resp.length {
+        sockit::http::proto::response_head::BodyLength::Length(n) => (
+            indicatif::ProgressBar::with_draw_target(Some(n), target),
+            "{bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {wide_bar}",
+        ),
+        _ => (
+            indicatif::ProgressBar::with_draw_target(None, target),
+            "{bytes} {binary_bytes_per_sec} {spinner}",
+        ),
+    };
+    bar.set_style(indicatif::ProgressStyle::with_template(template).ok()?);
+    Some(bar)
 }
 
 fn wire_peer(resp: &sockit::http::client::Response<'_>) -> String {
