@@ -275,3 +275,55 @@ fn continue_keeps_the_prefix_of_a_cut_download() {
     let out = run_sockit(&["http", "get", "-C", &peer.url("/short")], b"");
     assert_eq!(out.code, 2, "-C needs -o or -O: {}", out.stderr);
 }
+
+#[test]
+fn pipeline_sends_ahead_and_answers_stay_in_order() {
+    let site = Site::new();
+    for i in 0..50 {
+        site.write(&format!("f{i}.txt"), format!("<{i}>"));
+    }
+    let srv = site.serve(&[]);
+    let urls: Vec<String> = (0..50).map(|i| srv.url(&format!("/f{i}.txt"))).collect();
+    let mut args = vec!["http", "get", "-v", "--pipeline", "8"];
+    args.extend(urls.iter().map(String::as_str));
+    let out = run_sockit(&args, b"");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let want: String = (0..50).map(|i| format!("<{i}>")).collect();
+    assert_eq!(out.stdout_text(), want);
+    assert_eq!(
+        out.stderr.matches("(new connection)").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    let out = run_sockit(
+        &["http", "get", "--pipeline", "4", "-L", &srv.url("/")],
+        b"",
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
+
+#[test]
+fn pipeline_replays_what_a_closing_server_left_unanswered() {
+    // Python's http.server answers /close with Connection: close: the requests sent
+    // behind it are replayed on a new connection.
+    let peer = PyPeer::start();
+    let out = run_sockit(
+        &[
+            "http",
+            "get",
+            "--pipeline",
+            "4",
+            &peer.url("/status/200"),
+            &peer.url("/close"),
+            &peer.url("/status/201"),
+            &peer.url("/status/202"),
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout_text(),
+        "status 200until closestatus 201status 202"
+    );
+}

@@ -167,6 +167,12 @@ pub struct ClientArgs {
     #[arg(long = "urls", value_name = "FILE")]
     pub urls_file: Option<PathBuf>,
 
+    /// Send up to N requests before reading the answers (HTTP/1.1 pipelining), on one
+    /// connection per server; 1 to 1024. Bodiless requests only, not with -L, -o/-O,
+    /// -C or --check. Unanswered requests are replayed if the server closes early.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub pipeline: usize,
+
     /// TLS options for https:// URLs.
     #[command(flatten)]
     pub tls: TlsClientArgs,

@@ -204,6 +204,27 @@ impl Plan {
         if a.resume && a.output.is_none() && !a.remote_name {
             return Err(UsageError::new("-C resumes a file: give -o FILE or -O"));
         }
+        if a.pipeline == 0 || a.pipeline > sockit::http::client::MAX_PIPELINE {
+            return Err(UsageError::new(format!(
+                "--pipeline: 1 to {}",
+                sockit::http::client::MAX_PIPELINE
+            )));
+        }
+        if a.pipeline > 1
+            && (a.location
+                || a.output.is_some()
+                || a.remote_name
+                || a.resume
+                || a.check
+                || a.data.is_some()
+                || a.json.is_some()
+                || a.data_file.is_some()
+                || a.upload_file.is_some())
+        {
+            return Err(UsageError::new(
+                "--pipeline sends bodiless requests to stdout: not with -L, -o, -O, -C, --check or a body",
+            ));
+        }
         if a.max_redirs > 100 {
             return Err(UsageError::new("--max-redirs: at most 100"));
         }
@@ -621,7 +642,12 @@ async fn fetch_all(mut plan: Plan, a: ClientArgs, verbose: u8) -> anyhow::Result
     let stdout = Output::direct();
     let mut client = Client::new(std::mem::take(&mut plan.options));
     let mut failure: Option<anyhow::Error> = None;
-    for url in &plan.urls {
+    if a.pipeline > 1 {
+        failure = pipelined(&mut client, &plan, &a, &mut wire, &stdout)
+            .await
+            .err();
+    }
+    for url in plan.urls.iter().filter(|_| a.pipeline <= 1) {
         let result = fetch_one(&mut client, url, &plan, &a, &mut wire, &stdout).await;
         if let Err(e) = result {
             // Keep going for the other URLs only on an HTTP status under --fail-with-body;
@@ -646,6 +672,88 @@ async fn fetch_all(mut plan: Plan, a: ClientArgs, verbose: u8) -> anyhow::Result
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// `--pipeline N`: keep up to N requests in flight on the connection, then print the
+/// answers in order as they complete; a request to another server waits until the ones
+/// in flight are answered.
+async fn pipelined(
+    client: &mut Client,
+    plan: &Plan,
+    a: &ClientArgs,
+    wire: &mut Wire,
+    stdout: &Output,
+) -> anyhow::Result<()> {
+    let reqs: Vec<Request> = plan
+        .urls
+        .iter()
+        .map(|url| {
+            let mut req = Request::new(plan.method.clone(), url.clone());
+            req.headers = plan.headers.clone();
+            req.defaults = plan.defaults.clone();
+            req.path_as_is = a.path_as_is;
+            req.http10 = a.http10;
+            req.target = a.request_target.clone();
+            req
+        })
+        .collect();
+    let mut next = 0;
+    let mut in_flight: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    let mut failure = None;
+    while next < reqs.len() || !in_flight.is_empty() {
+        while next < reqs.len()
+            && in_flight.len() < a.pipeline
+            && in_flight
+                .front()
+                .is_none_or(|&i| same_server(&reqs[i].url, &reqs[next].url))
+        {
+            wire.url = reqs[next].url.to_string();
+            client.send_ahead(&reqs[next], wire).await?;
+            in_flight.push_back(next);
+            next += 1;
+        }
+        let Some(i) = in_flight.pop_front() else {
+            break;
+        };
+        wire.url = reqs[i].url.to_string();
+        let mut resp = client.receive(wire).await?;
+        let status = resp.head.status;
+        let error_status = status >= 400 && (a.fail || a.fail_with_body);
+        if a.include || a.head {
+            stdout
+                .write(resp.raw_head.clone())
+                .await
+                .context("writing to stdout")?;
+        }
+        let mut sink = if a.head || error_status && a.fail {
+            Sink::Discard
+        } else {
+            Sink::Stdout(stdout.clone())
+        };
+        let decoder = if a.compressed {
+            sockit::http::client::decode::ContentDecoder::for_encoding(
+                resp.head.get("content-encoding"),
+            )
+        } else {
+            None
+        };
+        copy_body(&mut resp, &mut sink, wire, decoder, None).await?;
+        if error_status {
+            failure = Some(ClientError::Status {
+                status,
+                reason: resp.head.reason.clone(),
+                url: reqs[i].url.to_string(),
+            });
+        }
+    }
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+fn same_server(a: &Url, b: &Url) -> bool {
+    a.scheme == b.scheme && a.port == b.port && a.host.eq_ignore_ascii_case(&b.host)
 }
 
 async fn fetch_one(

@@ -48,6 +48,9 @@ pub(crate) struct Conn {
     pub reusable: bool,
     /// Whether any exchange completed on this connection.
     pub used: bool,
+    /// Pipelined requests written whose responses have not been read yet: bytes after
+    /// a response then belong to the next one instead of being an error.
+    pub in_flight: usize,
     /// Every address the name resolved to.
     pub addresses: Vec<SocketAddr>,
     /// Addresses that failed before one accepted.

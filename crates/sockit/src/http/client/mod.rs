@@ -103,7 +103,12 @@ impl std::fmt::Debug for ClientOptions {
 pub struct Client {
     opts: ClientOptions,
     conn: Option<Conn>,
+    /// Pipelined requests sent and not yet answered, oldest first.
+    pending: std::collections::VecDeque<Request>,
 }
+
+/// Most requests in flight at once with [`Client::send_ahead`].
+pub const MAX_PIPELINE: usize = 1024;
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -158,7 +163,11 @@ impl std::fmt::Debug for Response<'_> {
 impl Client {
     /// A client with these options and no connection yet.
     pub fn new(opts: ClientOptions) -> Client {
-        Client { opts, conn: None }
+        Client {
+            opts,
+            conn: None,
+            pending: std::collections::VecDeque::new(),
+        }
     }
 
     /// Sends `req` and reads up to the final response head; the body follows through
@@ -348,14 +357,146 @@ impl Client {
             tls,
             reusable: false,
             used: false,
+            in_flight: 0,
             addresses: addrs,
             failed,
+        })
+    }
+
+    /// Pipelining: writes a bodiless request without waiting for earlier answers
+    /// (RFC 9112 §9.3.2); [`Client::receive`] then reads the answers in order. Only
+    /// requests to the server of the requests already in flight, and at most
+    /// [`MAX_PIPELINE`] of them; a body is refused (a non-idempotent request must not be
+    /// replayed if the connection closes under it).
+    pub async fn send_ahead(
+        &mut self,
+        req: &Request,
+        obs: &mut dyn Observer,
+    ) -> Result<(), ClientError> {
+        if !matches!(req.body, Body::Empty) {
+            return Err(ClientError::Request(
+                "only requests without a body can be pipelined".into(),
+            ));
+        }
+        if self.pending.len() >= MAX_PIPELINE {
+            return Err(ClientError::Request(format!(
+                "more than {MAX_PIPELINE} requests in flight"
+            )));
+        }
+        let key = key_of(&req.url);
+        if let Some(first) = self.pending.front() {
+            if key_of(&first.url) != key {
+                return Err(ClientError::Request(
+                    "pipelined requests must go to one server; receive the answers first".into(),
+                ));
+            }
+        }
+        let deadline = deadline(self.opts.timeout);
+        let ready = self
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.key == key && (c.reusable || !self.pending.is_empty()));
+        if !ready {
+            self.conn = None;
+            let mut timing = Timing::default();
+            let conn = self
+                .connect(&req.url, key, &mut timing, Instant::now())
+                .await?;
+            self.conn = Some(conn);
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return unreachable_conn();
+        };
+        if self.pending.is_empty() {
+            obs.connected(&ConnectionInfo {
+                target: format!("{}:{}", req.url.host, req.url.port),
+                addresses: conn.addresses.clone(),
+                failed: conn.failed.clone(),
+                local: conn.local,
+                peer: conn.peer,
+                reused: ready,
+                tls: conn.tls.clone(),
+            });
+        }
+        let head = req.head(None).map_err(ClientError::Request)?;
+        obs.request_head(&head);
+        conn.reusable = false;
+        conn.write(&head, deadline, obs).await?;
+        conn.flush(deadline).await?;
+        conn.in_flight += 1;
+        self.pending.push_back(req.clone());
+        Ok(())
+    }
+
+    /// Reads the answer to the oldest pipelined request. When the server closed the
+    /// connection after an answer (a keep-alive limit), the unanswered requests are sent
+    /// again on a new connection (they are bodiless, so replaying them is safe).
+    pub async fn receive(&mut self, obs: &mut dyn Observer) -> Result<Response<'_>, ClientError> {
+        let started = Instant::now();
+        let deadline = deadline(self.opts.timeout);
+        for attempt in 0..2 {
+            let Some(req) = self.pending.front().cloned() else {
+                return Err(ClientError::Request("no request in flight".into()));
+            };
+            let Some(conn) = self.conn.as_mut() else {
+                return unreachable_conn();
+            };
+            let base = conn.consumed;
+            let mut timing = Timing::default();
+            match read_final_head(conn, &req, base, deadline, started, &mut timing, obs).await {
+                Ok((head, raw, interim)) => {
+                    self.pending.pop_front();
+                    let Some(conn) = self.conn.as_mut() else {
+                        return unreachable_conn();
+                    };
+                    conn.in_flight = conn.in_flight.saturating_sub(1);
+                    let resp = Response::start(
+                        conn,
+                        &req,
+                        (head, raw),
+                        interim,
+                        base,
+                        started,
+                        timing,
+                        deadline,
+                    )?;
+                    return Ok(resp);
+                }
+                Err(e)
+                    if attempt == 0
+                        && is_stale(&e)
+                        && conn_received_nothing(self.conn.as_ref(), base) =>
+                {
+                    // Closed under us: replay what is unanswered on a new connection.
+                    let replay: Vec<Request> = self.pending.drain(..).collect();
+                    self.conn = None;
+                    for r in &replay {
+                        self.send_ahead(r, obs).await?;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ClientError::Malformed {
+            peer: "server".into(),
+            error: ResponseError::truncated(
+                "the server closed the connection twice before answering",
+                0,
+            ),
         })
     }
 
     /// Closes the kept-alive connection, if any.
     pub fn close(&mut self) {
         self.conn = None;
+    }
+}
+
+fn key_of(url: &Url) -> Key {
+    Key {
+        scheme: url.scheme,
+        host: url.host.to_ascii_lowercase(),
+        port: url.port,
     }
 }
 
@@ -714,7 +855,7 @@ impl<'c> Response<'c> {
     /// would be read as the start of the next one (response splitting or a server
     /// bug), so they are an error and the connection is not reused.
     fn finish_checks(&mut self) -> Result<(), ClientError> {
-        if !self.conn.buf.is_empty() {
+        if !self.conn.buf.is_empty() && self.conn.in_flight == 0 {
             let at = self.conn.consumed - self.base;
             let n = self.conn.buf.len();
             let preview = crate::text::escape_bytes(&self.conn.buf[..n.min(32)]);
