@@ -327,3 +327,50 @@ fn pipeline_replays_what_a_closing_server_left_unanswered() {
         "status 200until closestatus 201status 202"
     );
 }
+
+#[test]
+fn form_fields_and_files_go_as_multipart() {
+    let peer = PyPeer::start();
+    let out = run_sockit(
+        &[
+            "http",
+            "get",
+            "-F",
+            "a=1",
+            "-F",
+            "q\"x=two",
+            &peer.url("/echo"),
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = out.stdout_text();
+    assert!(text.starts_with("POST /echo HTTP/1.1\r\n"), "{text}");
+    let boundary = text
+        .split("boundary=")
+        .nth(1)
+        .and_then(|r| r.split("\r\n").next())
+        .expect("boundary")
+        .to_string();
+    let body = text
+        .split("\r\n\r\n")
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join("\r\n\r\n");
+    assert_eq!(
+        body,
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"q%22x\"\r\n\r\ntwo\r\n--{boundary}--\r\n")
+    );
+
+    // A file through sockit http serve --write: stored byte for byte.
+    let site = Site::new();
+    let srv = site.serve(&["--write"]);
+    let dir = tempfile::tempdir().unwrap();
+    let data = pseudo_random(200_000, 5);
+    let path = dir.path().join("up load.bin");
+    std::fs::write(&path, &data).unwrap();
+    let field = format!("file=@{}", path.display());
+    let out = run_sockit(&["http", "get", "--fail", "-F", &field, &srv.url("/")], b"");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(std::fs::read(site.www.join("up load.bin")).unwrap(), data);
+}

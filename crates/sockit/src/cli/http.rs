@@ -84,6 +84,12 @@ pub struct ClientArgs {
     #[arg(long, value_name = "JSON", conflicts_with_all = ["data", "data_file"])]
     pub json: Option<String>,
 
+    /// A multipart/form-data field: 'name=value', or 'name=@FILE' to send a file
+    /// (streamed, with its name and a guessed Content-Type). Repeatable; makes the
+    /// default method POST.
+    #[arg(short = 'F', long = "form", value_name = "NAME=VALUE|NAME=@FILE", conflicts_with_all = ["data", "data_file", "json"])]
+    pub form: Vec<String>,
+
     /// Write the body to FILE (through a temporary file renamed when complete).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -154,7 +160,7 @@ pub struct ClientArgs {
     pub check: bool,
 
     /// Upload FILE as the body of a PUT (streamed; the URL's last segment is not changed).
-    #[arg(short = 'T', long = "upload-file", value_name = "FILE", conflicts_with_all = ["data", "data_file", "json"])]
+    #[arg(short = 'T', long = "upload-file", value_name = "FILE", conflicts_with_all = ["data", "data_file", "json", "form"])]
     pub upload_file: Option<PathBuf>,
 
     /// Ask for a compressed body (Accept-Encoding: gzip, deflate, br) and decode it;

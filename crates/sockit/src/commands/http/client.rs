@@ -75,6 +75,67 @@ fn inline_body(flag: &str, text: &str) -> Result<Bytes, UsageError> {
     }
 }
 
+/// `-F` fields as a multipart/form-data body (RFC 7578): part heads in memory, files
+/// streamed. Names and file names have `"`, CR and LF percent-encoded, as browsers do.
+fn multipart(fields: &[String]) -> Result<(Vec<sockit::http::client::Piece>, String), UsageError> {
+    use sockit::http::client::Piece;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+        ^ u128::from(std::process::id()) << 64;
+    let boundary = format!(
+        "------------------------sockit{:024x}",
+        seed & ((1u128 << 96) - 1)
+    );
+    let quote = |s: &str| {
+        s.replace('"', "%22")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let mut pieces = Vec::new();
+    for field in fields {
+        let (name, value) = field.split_once('=').ok_or_else(|| {
+            UsageError::new(format!("-F {field:?}: expected name=value or name=@file"))
+        })?;
+        if name.is_empty() {
+            return Err(UsageError::new(format!("-F {field:?}: empty name")));
+        }
+        let mut head = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"",
+            quote(name)
+        );
+        match value.strip_prefix('@') {
+            Some(path) => {
+                let p = PathBuf::from(path);
+                if !p.is_file() {
+                    return Err(UsageError::new(format!(
+                        "-F {name}=@{path}: not a readable file"
+                    )));
+                }
+                let file_name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "file".into());
+                let mime = mime_guess::from_path(&p).first_or_octet_stream();
+                head.push_str(&format!(
+                    "; filename=\"{}\"\r\nContent-Type: {mime}\r\n\r\n",
+                    quote(&file_name)
+                ));
+                pieces.push(Piece::Bytes(Bytes::from(head)));
+                pieces.push(Piece::File(p));
+            }
+            None => {
+                head.push_str("\r\n\r\n");
+                head.push_str(value);
+                pieces.push(Piece::Bytes(Bytes::from(head)));
+            }
+        }
+        pieces.push(Piece::Bytes(Bytes::from_static(b"\r\n")));
+    }
+    pieces.push(Piece::Bytes(Bytes::from(format!("--{boundary}--\r\n"))));
+    Ok((pieces, boundary))
+}
+
 fn parse_resolve(text: &str) -> Result<(String, u16, IpAddr), UsageError> {
     let bad = || UsageError::new(format!("--resolve {text:?}: expected HOST:PORT:ADDR"));
     let (host, rest) = text.split_once(':').ok_or_else(bad)?;
@@ -110,6 +171,13 @@ impl Plan {
             defaults.push(("Content-Type".to_string(), "application/json".to_string()));
             defaults.push(("Accept".to_string(), "application/json".to_string()));
             Body::Bytes(inline_body("--json", j)?)
+        } else if !a.form.is_empty() {
+            let (pieces, boundary) = multipart(&a.form)?;
+            defaults.push((
+                "Content-Type".to_string(),
+                format!("multipart/form-data; boundary={boundary}"),
+            ));
+            Body::Pieces(pieces)
         } else if let Some(path) = &a.upload_file {
             if !path.is_file() {
                 return Err(UsageError::new(format!(
@@ -219,7 +287,8 @@ impl Plan {
                 || a.data.is_some()
                 || a.json.is_some()
                 || a.data_file.is_some()
-                || a.upload_file.is_some())
+                || a.upload_file.is_some()
+                || !a.form.is_empty())
         {
             return Err(UsageError::new(
                 "--pipeline sends bodiless requests to stdout: not with -L, -o, -O, -C, --check or a body",
@@ -773,7 +842,7 @@ async fn fetch_one(
     req.target = a.request_target.clone();
     // Like curl: large bodies ask first, so a refusal (401, 413) costs no upload.
     req.expect_continue = match &req.body {
-        Body::File(_) => true,
+        Body::File(_) | Body::Pieces(_) => true,
         Body::Bytes(b) => b.len() > 1024 * 1024,
         Body::Empty => false,
     };

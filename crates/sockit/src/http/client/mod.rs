@@ -49,7 +49,7 @@ use crate::net::socket::{tcp_connect, SocketOptions};
 pub use conn::Stream;
 use conn::{deadline, Conn, Key};
 pub use error::ClientError;
-pub use request::{Body, HeaderLine, Request, MAX_REQUEST_HEAD};
+pub use request::{Body, HeaderLine, Piece, Request, MAX_REQUEST_HEAD};
 pub use url::{Scheme, Url};
 pub use wire::{ConnectionInfo, Observer, Quiet, Timing, TlsInfo};
 
@@ -530,15 +530,17 @@ async fn prepare(req: &Request) -> Result<(Option<u64>, Vec<u8>), ClientError> {
     let body_len = match &req.body {
         Body::Empty => None,
         Body::Bytes(b) => Some(b.len() as u64),
-        Body::File(path) => Some(
-            tokio::fs::metadata(path)
-                .await
-                .map_err(|source| ClientError::Io {
-                    context: format!("cannot read {}", path.display()),
-                    source,
-                })?
-                .len(),
-        ),
+        Body::File(path) => Some(file_len(path).await?),
+        Body::Pieces(pieces) => {
+            let mut total = 0u64;
+            for p in pieces {
+                total = total.saturating_add(match p {
+                    Piece::Bytes(b) => b.len() as u64,
+                    Piece::File(path) => file_len(path).await?,
+                });
+            }
+            Some(total)
+        }
     };
     let head = req.head(body_len).map_err(ClientError::Request)?;
     Ok((body_len, head))
@@ -549,6 +551,16 @@ const EXPECT_LINE: &[u8] = b"\r\nexpect: 100-continue\r\n";
 
 /// How long to wait for `100 Continue` before sending the body anyway (curl's default).
 pub const EXPECT_WAIT: Duration = Duration::from_secs(1);
+
+async fn file_len(path: &std::path::Path) -> Result<u64, ClientError> {
+    Ok(tokio::fs::metadata(path)
+        .await
+        .map_err(|source| ClientError::Io {
+            context: format!("cannot read {}", path.display()),
+            source,
+        })?
+        .len())
+}
 
 /// Writes the head and the body; returns false when the body was not sent because
 /// the server gave its final answer to `Expect: 100-continue` first.
@@ -624,40 +636,60 @@ async fn send_body(
     match &req.body {
         Body::Empty => Ok(()),
         Body::Bytes(b) => conn.write(b, deadline, obs).await,
-        Body::File(path) => {
-            let expected = body_len.unwrap_or(0);
-            let mut file = tokio::fs::File::open(path)
-                .await
-                .map_err(|source| ClientError::Io {
-                    context: format!("cannot open {}", path.display()),
-                    source,
-                })?;
-            let mut buf = vec![0u8; conn::READ_SIZE];
-            let mut sent = 0u64;
-            while sent < expected {
-                let want = (expected - sent).min(buf.len() as u64) as usize;
-                let n = file
-                    .read(&mut buf[..want])
-                    .await
-                    .map_err(|source| ClientError::Io {
-                        context: format!("reading {}", path.display()),
-                        source,
-                    })?;
-                if n == 0 {
-                    return Err(ClientError::Io {
-                        context: format!(
-                            "{} shrank while it was being sent ({sent} of {expected} bytes)",
-                            path.display()
-                        ),
-                        source: std::io::ErrorKind::UnexpectedEof.into(),
-                    });
+        Body::File(path) => send_file(conn, path, body_len.unwrap_or(0), deadline, obs).await,
+        Body::Pieces(pieces) => {
+            for p in pieces {
+                match p {
+                    Piece::Bytes(b) => conn.write(b, deadline, obs).await?,
+                    Piece::File(path) => {
+                        let len = file_len(path).await?;
+                        send_file(conn, path, len, deadline, obs).await?;
+                    }
                 }
-                conn.write(&buf[..n], deadline, obs).await?;
-                sent += n as u64;
             }
             Ok(())
         }
     }
+}
+
+/// Streams `expected` bytes of a file in 256 KiB reads; a file that shrank is an error.
+async fn send_file(
+    conn: &mut Conn,
+    path: &std::path::Path,
+    expected: u64,
+    deadline: Option<Instant>,
+    obs: &mut dyn Observer,
+) -> Result<(), ClientError> {
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|source| ClientError::Io {
+            context: format!("cannot open {}", path.display()),
+            source,
+        })?;
+    let mut buf = vec![0u8; conn::READ_SIZE];
+    let mut sent = 0u64;
+    while sent < expected {
+        let want = (expected - sent).min(buf.len() as u64) as usize;
+        let n = file
+            .read(&mut buf[..want])
+            .await
+            .map_err(|source| ClientError::Io {
+                context: format!("reading {}", path.display()),
+                source,
+            })?;
+        if n == 0 {
+            return Err(ClientError::Io {
+                context: format!(
+                    "{} shrank while it was being sent ({sent} of {expected} bytes)",
+                    path.display()
+                ),
+                source: std::io::ErrorKind::UnexpectedEof.into(),
+            });
+        }
+        conn.write(&buf[..n], deadline, obs).await?;
+        sent += n as u64;
+    }
+    Ok(())
 }
 
 /// Reads heads until a final (non-1xx) one; interim heads go to the observer.

@@ -79,6 +79,18 @@ pub enum Body {
     /// A file streamed from disk (`--data-file`, `-T`), never loaded whole; its length
     /// is taken when the request is sent.
     File(PathBuf),
+    /// Pieces sent one after the other (`-F` multipart/form-data: boundaries and part
+    /// heads in memory, files streamed).
+    Pieces(Vec<Piece>),
+}
+
+/// One piece of a [`Body::Pieces`] body.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    /// Bytes in memory.
+    Bytes(Bytes),
+    /// A file, streamed.
+    File(PathBuf),
 }
 
 /// One request to make.
