@@ -122,6 +122,7 @@ SMALL=http://127.0.0.1:$P_HTTP/1k.bin
 for _ in $(seq "$N"); do echo "$SMALL"; done >"$WORK/urls.txt"
 for _ in $(seq "$N"); do printf 'url = "%s"\noutput = "/dev/null"\n' "$SMALL"; done >"$WORK/urls.curl"
 read -r w u s < <(best "$SOCKIT" http get --urls "$WORK/urls.txt"); row "$N x 1 KiB, one connection" sockit "$w" "$u" "$s" "$N" req/s
+read -r w u s < <(best "$SOCKIT" http get --pipeline 16 --urls "$WORK/urls.txt"); row "$N x 1 KiB, --pipeline 16" sockit "$w" "$u" "$s" "$N" req/s
 read -r w u s < <(best curl -s -K "$WORK/urls.curl");              row "$N x 1 KiB, one connection" curl "$w" "$u" "$s" "$N" req/s
 read -r w u s < <(best wget -q -O /dev/null -i "$WORK/urls.txt");  row "$N x 1 KiB, one connection" wget "$w" "$u" "$s" "$N" req/s
 
