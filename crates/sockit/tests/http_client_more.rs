@@ -374,3 +374,94 @@ fn form_fields_and_files_go_as_multipart() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(std::fs::read(site.www.join("up load.bin")).unwrap(), data);
 }
+
+#[test]
+fn urls_alternating_between_servers_each_keep_their_connection() {
+    let a = PyPeer::start();
+    let b = PyPeer::start();
+    let out = run_sockit(
+        &[
+            "http",
+            "get",
+            "-v",
+            &a.url("/status/200"),
+            &b.url("/status/201"),
+            &a.url("/status/202"),
+            &b.url("/status/203"),
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout_text(),
+        "status 200status 201status 202status 203"
+    );
+    assert_eq!(
+        out.stderr.matches("(new connection)").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("* reusing connection").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn nginx_answers_pass_check_and_share_a_connection() {
+    if !has_cmd("nginx") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("www");
+    std::fs::create_dir(&www).unwrap();
+    std::fs::write(www.join("a.txt"), "from nginx\n").unwrap();
+    let port = free_tcp_port();
+    let d = dir.path().display();
+    let conf = format!(
+        "daemon off; master_process off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{ access_log off; client_body_temp_path {d}/b; proxy_temp_path {d}/p; fastcgi_temp_path {d}/f;\n\
+         uwsgi_temp_path {d}/u; scgi_temp_path {d}/s;\n\
+         server {{ listen 127.0.0.1:{port}; root {d}/www; }} }}\n"
+    );
+    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    let conf_path = dir.path().join("nginx.conf");
+    let err_path = dir.path().join("error.log");
+    let _nginx = Proc::program(
+        "nginx",
+        &[
+            "-c",
+            conf_path.to_str().unwrap(),
+            "-p",
+            dir.path().to_str().unwrap(),
+            "-e",
+            err_path.to_str().unwrap(),
+        ],
+    );
+    wait_tcp_listening(port);
+    let url = format!("http://127.0.0.1:{port}/a.txt");
+    let missing = format!("http://127.0.0.1:{port}/missing");
+    let out = run_sockit(&["http", "get", "-v", "--check", &url, &missing, &url], b"");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout_text().starts_with("from nginx\n"),
+        "{}",
+        out.stdout_text()
+    );
+    assert!(
+        out.stdout_text().ends_with("from nginx\n"),
+        "{}",
+        out.stdout_text()
+    );
+    assert!(!out.stderr.contains(" error RFC"), "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("* reusing connection").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+}

@@ -98,14 +98,20 @@ impl std::fmt::Debug for ClientOptions {
     }
 }
 
-/// An HTTP/1.1 client holding at most one kept-alive connection (the last server
-/// talked to), which is what a command line of URLs to one host needs.
+/// An HTTP/1.1 client keeping one kept-alive connection per server (up to
+/// [`MAX_IDLE`] servers besides the current one), which is what a command line of URLs
+/// needs.
 pub struct Client {
     opts: ClientOptions,
     conn: Option<Conn>,
     /// Pipelined requests sent and not yet answered, oldest first.
     pending: std::collections::VecDeque<Request>,
+    /// Kept-alive connections to other servers than the current one's.
+    idle: Vec<Conn>,
 }
+
+/// Most idle kept-alive connections held (one per server, oldest dropped first).
+pub const MAX_IDLE: usize = 8;
 
 /// Most requests in flight at once with [`Client::send_ahead`].
 pub const MAX_PIPELINE: usize = 1024;
@@ -167,6 +173,7 @@ impl Client {
             opts,
             conn: None,
             pending: std::collections::VecDeque::new(),
+            idle: Vec::new(),
         }
     }
 
@@ -189,7 +196,17 @@ impl Client {
             .as_ref()
             .is_some_and(|c| c.reusable && c.key == key);
         if !reuse {
-            self.conn = None;
+            // Park a reusable connection to another server, and take one kept for this
+            // server if there is one: URLs alternating between hosts each keep theirs.
+            if let Some(c) = self.conn.take().filter(|c| c.reusable) {
+                if self.idle.len() >= MAX_IDLE {
+                    self.idle.remove(0);
+                }
+                self.idle.push(c);
+            }
+            if let Some(pos) = self.idle.iter().position(|c| c.key == key) {
+                self.conn = Some(self.idle.swap_remove(pos));
+            }
         }
         let mut timing = Timing::default();
         let (body_len, head) = prepare(req).await?;
@@ -486,9 +503,10 @@ impl Client {
         })
     }
 
-    /// Closes the kept-alive connection, if any.
+    /// Closes the kept-alive connections, if any.
     pub fn close(&mut self) {
         self.conn = None;
+        self.idle.clear();
     }
 }
 
