@@ -9,6 +9,7 @@
 //! - [`udp`]: UDP send, listen, broadcast.
 //! - [`records`]: Python `struct` records on the wire (`--pack`, `--unpack`).
 //! - [`http`]: HTTP/1.1 message parsing, server, static files, client.
+//! - [`tls`]: rustls configurations for clients and servers, certificates.
 //! - [`stdio`]: stdin and stdout on dedicated threads, for bulk data through pipes.
 //! - [`event`]: what long-running calls report (the library never prints).
 //! - [`text`]: making peer bytes safe to show on a terminal.

@@ -246,7 +246,7 @@ impl Client {
             let Some(conn) = self.conn.as_mut() else {
                 continue;
             };
-            match read_final_head(conn, req, base, deadline, started, &mut timing, obs).await {
+            match read_final_head(conn, base, deadline, started, &mut timing, obs).await {
                 Ok((head, raw, interim)) => {
                     let conn = match self.conn.as_mut() {
                         Some(c) => c,
@@ -460,7 +460,7 @@ impl Client {
             };
             let base = conn.consumed;
             let mut timing = Timing::default();
-            match read_final_head(conn, &req, base, deadline, started, &mut timing, obs).await {
+            match read_final_head(conn, base, deadline, started, &mut timing, obs).await {
                 Ok((head, raw, interim)) => {
                     self.pending.pop_front();
                     let Some(conn) = self.conn.as_mut() else {
@@ -713,7 +713,6 @@ async fn send_file(
 /// Reads heads until a final (non-1xx) one; interim heads go to the observer.
 async fn read_final_head(
     conn: &mut Conn,
-    req: &Request,
     base: u64,
     deadline: Option<Instant>,
     started: Instant,
@@ -761,7 +760,6 @@ async fn read_final_head(
         }
         timing.head = Some(started.elapsed());
         obs.response_head(&head, &raw, false);
-        let _ = req;
         return Ok((head, raw, interim));
     }
 }
