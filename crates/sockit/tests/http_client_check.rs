@@ -171,3 +171,19 @@ fn sockit_serve_passes_its_own_check() {
         out.stderr
     );
 }
+
+#[test]
+fn check_of_a_body_beyond_what_it_keeps_is_not_a_false_truncation() {
+    let site = Site::new();
+    site.write("big.bin", pseudo_random(20 << 20, 4));
+    let srv = site.serve(&[]);
+    let out = run_sockit(&["http", "get", "--check", &srv.url("/big.bin")], b"");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.len(), 20 << 20);
+    assert!(
+        out.stderr
+            .contains("only the first 16777216 bytes were checked"),
+        "{}",
+        out.stderr
+    );
+}

@@ -17,6 +17,10 @@ fn compressed_bodies_are_decoded_and_the_wire_keeps_them_encoded() {
         assert_eq!(out.code, 0, "{path}: {}", out.stderr);
         assert_eq!(out.stdout_text(), text.repeat(20), "{path}");
     }
+    // br: a hand-made stream with one uncompressed meta-block (no encoder here).
+    let out = run_sockit(&["http", "get", "--compressed", &peer.url("/br")], b"");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout_text(), "hello");
     let out = run_sockit(&["http", "get", &peer.url("/gzip")], b"");
     assert_eq!(
         &out.stdout[..2],

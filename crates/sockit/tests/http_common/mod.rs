@@ -684,6 +684,7 @@ class H(BaseHTTPRequestHandler):
         elif p.startswith('/status/'): s.reply(int(p[8:]), b'status ' + p[8:].encode())
         elif p == '/gzip': s.reply(200, gzip.compress(b'hello gzip ' * 20), [('Content-Encoding', 'gzip')])
         elif p == '/deflate': s.reply(200, zlib.compress(b'hello zlib ' * 20), [('Content-Encoding', 'deflate')])
+        elif p == '/br': s.reply(200, b'\x40\x00\x10hello\x03', [('Content-Encoding', 'br')])
         elif p == '/rawdeflate':
             c = zlib.compressobj(wbits=-15)
             s.reply(200, c.compress(b'hello raw ' * 20) + c.flush(), [('Content-Encoding', 'deflate')])

@@ -532,6 +532,8 @@ struct Wire {
     url: String,
     /// With --check: the bytes received for the current exchange (bounded).
     check: Option<Vec<u8>>,
+    /// Bytes received for the current exchange, including those --check did not keep.
+    check_seen: u64,
 }
 
 /// Most bytes of one exchange kept for --check; beyond it the body is not checked.
@@ -632,6 +634,7 @@ impl Observer for Wire {
 
     fn received(&mut self, offset: u64, data: &[u8]) {
         self.hexdump("<= received", offset, data);
+        self.check_seen += data.len() as u64;
         if let Some(buf) = self.check.as_mut() {
             let room = MAX_CHECKED.saturating_sub(buf.len());
             buf.extend_from_slice(&data[..data.len().min(room)]);
@@ -641,6 +644,7 @@ impl Observer for Wire {
     fn request_head(&mut self, raw: &[u8]) {
         if let Some(buf) = self.check.as_mut() {
             buf.clear();
+            self.check_seen = 0;
         }
         if self.verbose {
             stderr_lines(&visible_lines("> ", raw));
@@ -704,6 +708,7 @@ async fn fetch_all(mut plan: Plan, a: ClientArgs, verbose: u8) -> anyhow::Result
         trace_error: None,
         url: String::new(),
         check: a.check.then(Vec::new),
+        check_seen: 0,
     };
     // One connection at a time: blocking on stdout is the right backpressure, and writing
     // in this thread saves a hand-off (two context switches) per body chunk, which is most
@@ -1037,7 +1042,24 @@ fn report_check(wire: &mut Wire, method: &str, range: bool, complete: bool) -> a
     let Some(bytes) = wire.check.as_ref() else {
         return Ok(());
     };
-    let analysis = analyze(bytes, &[Asked { method, range }], complete);
+    let mut analysis = analyze(bytes, &[Asked { method, range }], complete);
+    if wire.check_seen > bytes.len() as u64 {
+        // Only the first MAX_CHECKED bytes were kept: the body's end was not seen here
+        // (the client itself checked its framing while reading it).
+        analysis.findings.retain(|f| {
+            !(f.message.contains("cut short")
+                || f.message.contains("incomplete")
+                || f.message.contains("missing"))
+        });
+        analysis
+            .findings
+            .push(sockit::http::client::check::Finding {
+                severity: sockit::http::client::check::Severity::Note,
+                section: "-",
+                offset: bytes.len() as u64,
+                message: format!("only the first {MAX_CHECKED} bytes were checked"),
+            });
+    }
     let mut text = String::new();
     for f in &analysis.findings {
         text.push_str(&format!(

@@ -159,6 +159,14 @@ mod tests {
     }
 
     #[test]
+    fn brotli_uncompressed_meta_block() {
+        // Hand-made (RFC 7932): WBITS=16, one uncompressed meta-block of 5 bytes, then
+        // an empty last meta-block.
+        let br = b"\x40\x00\x10hello\x03".to_vec();
+        assert_eq!(roundtrip("br", br), b"hello");
+    }
+
+    #[test]
     fn unknown_codings_pass_through() {
         assert!(ContentDecoder::for_encoding(Some(b"zstd")).is_none());
         assert!(ContentDecoder::for_encoding(Some(b"gzip, br")).is_none());
