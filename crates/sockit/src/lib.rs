@@ -11,6 +11,7 @@
 //! - [`relay`]: port forwarding between TCP and Unix-domain endpoints.
 //! - [`scan`]: which ports of one host are open (TCP connect and UDP scans).
 //! - [`http`]: HTTP/1.1 message parsing, server, static files, client.
+//! - [`tls`]: rustls configurations for clients and servers, certificates.
 //! - [`stdio`]: stdin and stdout on dedicated threads, for bulk data through pipes.
 //! - [`event`]: what long-running calls report (the library never prints).
 //! - [`text`]: making peer bytes safe to show on a terminal.
@@ -31,6 +32,7 @@ pub mod scan;
 pub mod stdio;
 pub mod tcp;
 pub mod text;
+pub mod tls;
 pub mod transfer;
 pub mod udp;
 pub mod wire;

@@ -81,12 +81,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Usage errors (bad input) exit 2; everything else that fails exits 1.
+/// Usage errors (bad input) exit 2; the HTTP client adds 3 (malformed or truncated
+/// response) and 4 (HTTP error status under --fail); everything else that fails exits 1.
 fn exit_code_for(err: &anyhow::Error) -> i32 {
+    use sockit::http::client::ClientError;
     if err.chain().any(|cause| cause.is::<UsageError>()) {
-        EXIT_USAGE
-    } else {
-        EXIT_FAILURE
+        return EXIT_USAGE;
+    }
+    match err.chain().find_map(|c| c.downcast_ref::<ClientError>()) {
+        Some(c) if c.is_request() => EXIT_USAGE,
+        Some(c) if c.is_malformed() => 3,
+        Some(c) if c.is_status() => 4,
+        _ => EXIT_FAILURE,
     }
 }
 

@@ -25,7 +25,7 @@ use clap::{Parser, Subcommand};
     disable_help_subcommand = true,
     about = "A network toolkit: TCP/UDP clients and servers, framing, socket options, struct records, HTTP/1.1",
     long_about = None,
-    after_help = "Exit codes: 0 success, 1 runtime or network failure, 2 usage or bad input."
+    after_help = "Exit codes: 0 success, 1 runtime or network failure, 2 usage or bad input; the HTTP client adds 3 (malformed or truncated response) and 4 (HTTP error status under --fail)."
 )]
 pub struct Cli {
     /// On commands that open sockets: print each socket's details (family, type, fd, local

@@ -10,10 +10,15 @@ use sockit::http::{LogFormat, LogSink, ServeConfig, Server, Spread, MAX_DURATION
 
 use crate::cli::http::{self as args, LogFormatArg, SpreadArg};
 
+mod client;
+
 /// Runs a `sockit http` subcommand.
 pub fn run(cmd: args::HttpCommand, verbose: u8) -> anyhow::Result<()> {
     match cmd {
         args::HttpCommand::Serve(a) => serve(a, verbose),
+        args::HttpCommand::Get(a) => client::run("GET", false, a.client, verbose),
+        args::HttpCommand::Request(a) => client::run(&a.method, true, a.client, verbose),
+        args::HttpCommand::Raw(a) => client::raw(a, verbose),
     }
 }
 
@@ -109,7 +114,7 @@ fn serve(a: args::ServeArgs, verbose: u8) -> anyhow::Result<()> {
             (false, LogFormatArg::Json) => LogFormat::Json,
         },
         log_to: LogSink::new(std::io::stderr()),
-        events,
+        events: events.clone(),
         spread: match a.spread {
             SpreadArg::Cpu => Spread::Cpu,
             SpreadArg::Hash => Spread::Hash,
@@ -119,13 +124,97 @@ fn serve(a: args::ServeArgs, verbose: u8) -> anyhow::Result<()> {
     if let Some(w) = a.workers {
         config.workers = w;
     }
+    let tls = tls_setup(&a, addr)?;
+    if let Some(t) = &tls {
+        // The engine listens on a private loopback port; TLS is terminated in front of
+        // it (sockit::tls::front) on the address the user asked for.
+        config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        let inner = config.events.clone();
+        let public = t.public;
+        let root = a.dir.display().to_string();
+        config.events = sockit::event::Events::new(sockit::event::Level::Debug, move |e| {
+            if e.kind == "listening" {
+                inner.emit(
+                    sockit::event::Event::info(
+                        "listening",
+                        format!("serving {root} on https://{public}/"),
+                    )
+                    .with("addr", public),
+                );
+            } else {
+                inner.emit(e.clone());
+            }
+        });
+    }
     let server = Server::bind(config).with_context(|| format!("cannot serve on {addr}"))?;
+    if let Some(t) = tls {
+        sockit::tls::front::spawn(t.listener, t.config, server.local_addr(), events.clone())
+            .context("cannot start the TLS front")?;
+    }
     // Install the handlers before the startup line: a supervisor (or a test) that sends
     // SIGTERM as soon as it reads it must get a graceful stop, not death by signal.
     let first = signals::install(server.handle()).context("cannot install signal handlers")?;
     server
         .run_until(first)
         .with_context(|| format!("cannot serve on {addr}"))
+}
+
+/// The TLS side of `http serve`: the public listener and the rustls config.
+struct TlsServe {
+    listener: std::net::TcpListener,
+    public: SocketAddr,
+    config: std::sync::Arc<rustls::ServerConfig>,
+}
+
+fn tls_setup(a: &args::ServeArgs, addr: SocketAddr) -> anyhow::Result<Option<TlsServe>> {
+    let (chain, key) = if let (Some(cert), Some(key)) = (&a.tls_cert, &a.tls_key) {
+        let chain = sockit::tls::load_certs(cert)
+            .map_err(|e| UsageError::new(format!("--tls-cert {e}")))?;
+        let key =
+            sockit::tls::load_key(key).map_err(|e| UsageError::new(format!("--tls-key {e}")))?;
+        (chain, key)
+    } else if a.tls_self_signed {
+        let mut names = vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+            "::1".to_string(),
+        ];
+        if !addr.ip().is_unspecified() && !names.contains(&addr.ip().to_string()) {
+            names.push(addr.ip().to_string());
+        }
+        let made = sockit::tls::server::SelfSigned::generate(&names)?;
+        let path = match &a.tls_ca_out {
+            Some(p) => p.clone(),
+            None => std::env::temp_dir().join(format!("sockit-ca-{}.pem", std::process::id())),
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        std::io::Write::write_all(&mut file, made.ca_pem.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        crate::ui::event(format!(
+            "TLS certificate for {} (SHA-256 {}); clients trust the CA in {} (sockit http get --cacert {p}, curl --cacert {p})",
+            names.join(", "),
+            made.fingerprint,
+            path.display(),
+            p = path.display()
+        ));
+        (made.chain, made.key)
+    } else {
+        return Ok(None);
+    };
+    let config = sockit::tls::server::config(chain, key, &[b"http/1.1"])
+        .map_err(|e| UsageError::new(format!("TLS: {e}")))?;
+    let listener = sockit::net::socket::std_tcp_listener(addr, &Default::default())
+        .with_context(|| format!("cannot serve on {addr}"))?;
+    let public = listener.local_addr().context("cannot serve")?;
+    Ok(Some(TlsServe {
+        listener,
+        public,
+        config,
+    }))
 }
 
 /// Ctrl-C and SIGTERM for `http serve`: the first starts a graceful shutdown, a second

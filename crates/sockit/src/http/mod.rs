@@ -12,8 +12,13 @@
 //! - `site`: the static-file application: safe paths, cached files, listings,
 //!   uploads, compression.
 //!
-//! A Rust program serves a folder with [`ServeConfig`] and [`Server`] (or [`serve`]).
+//! - [`client`]: the HTTP/1.1 client: connections kept alive per server, bodies, the
+//!   wire view handed to an [`client::Observer`], `--check` and `http raw`.
+//!
+//! A Rust program serves a folder with [`ServeConfig`] and [`Server`] (or [`serve`]),
+//! and fetches with [`client::Client`].
 
+pub mod client;
 mod config;
 pub mod proto;
 mod serve;

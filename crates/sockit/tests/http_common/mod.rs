@@ -611,3 +611,226 @@ pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
 pub fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
+
+// ---------------------------------------------------------------------------
+// A Python http.server peer for the client tests (`http_client_*.rs`)
+// ---------------------------------------------------------------------------
+
+/// Python's `http.server` with small handlers for the HTTP client tests: `/echo` answers
+/// with the exact request bytes it received (head through a tee on `rfile`, then the
+/// body); other paths misbehave on purpose (cut bodies, bad chunks, extra bytes, 103
+/// Early Hints, redirects). Every response carries `X-Conn: N`, the connection's serial
+/// number, so a test can see keep-alive reuse. Prints `PORT n` once listening.
+pub const PY_HTTP_PEER: &str = r#"
+import sys, gzip, zlib
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+class Tee:
+    def __init__(s, f): s.f = f; s.buf = b''
+    def readline(s, *a):
+        l = s.f.readline(*a); s.buf += l; return l
+    def read(s, n=-1):
+        d = s.f.read(n); s.buf += d; return d
+    def __getattr__(s, k): return getattr(s.f, k)
+CONN = [0]
+class H(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def setup(s):
+        super().setup(); CONN[0] += 1; s.conn_id = CONN[0]; s.rfile = Tee(s.rfile)
+    def log_message(s, *a): pass
+    def handle_expect_100(s):
+        if s.path == '/refuse':
+            s.send_response(413); s.send_header('Content-Length', '0'); s.end_headers()
+            s.close_connection = True
+            return False
+        return super().handle_expect_100()
+    def raw(s, b, close=False):
+        s.wfile.write(b); s.wfile.flush()
+        if close: s.close_connection = True
+    def reply(s, code, body, extra=()):
+        s.send_response(code)
+        s.send_header('Content-Type', 'text/plain')
+        s.send_header('Content-Length', str(len(body)))
+        s.send_header('X-Conn', str(s.conn_id))
+        for k, v in extra: s.send_header(k, v)
+        s.end_headers()
+        if s.command != 'HEAD': s.wfile.write(body)
+    def any(s):
+        head = s.rfile.buf; s.rfile.buf = b''
+        n = int(s.headers.get('Content-Length') or 0)
+        body = s.rfile.read(n) if n else b''
+        s.rfile.buf = b''
+        p = s.path
+        c = str(s.conn_id).encode()
+        if p.startswith('/echo'): s.reply(200, head + body)
+        elif p.startswith('/method'): s.reply(200, s.command.encode() + b' ' + p.encode() + b' ' + body)
+        elif p == '/auth': s.reply(200, (s.headers.get('Authorization') or 'none').encode())
+        elif p == '/chunked': s.raw(b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Conn: ' + c + b'\r\n\r\n5;ext=1\r\nhello\r\n6 ; q="x"\r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n')
+        elif p == '/short': s.raw(b'HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n0123456789', True)
+        elif p == '/midchunk': s.raw(b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\nhello', True)
+        elif p == '/badchunk': s.raw(b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n', True)
+        elif p == '/extra': s.raw(b'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA', True)
+        elif p == '/badstatus': s.raw(b'HTTP/1.1 2x0 OK\r\n\r\n', True)
+        elif p == '/badheader': s.raw(b'HTTP/1.1 200 OK\r\nGood: 1\r\nBad Header: 2\r\nContent-Length: 0\r\n\r\n', True)
+        elif p == '/empty': s.raw(b'', True)
+        elif p == '/early': s.raw(b'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Conn: ' + c + b'\r\n\r\nok')
+        elif p == '/close': s.raw(b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close', True)
+        elif p == '/nocontent': s.raw(b'HTTP/1.1 204 No Content\r\nX-Conn: ' + c + b'\r\n\r\n')
+        elif p == '/loop': s.reply(302, b'', [('Location', '/loop')])
+        elif p.startswith('/redir/'):
+            parts = p.split('/', 3)
+            s.reply(int(parts[2]), b'moved', [('Location', '/' + parts[3])])
+        elif p.startswith('/away'):
+            s.reply(302, b'', [('Location', 'http://localhost:%d/auth' % s.server.server_address[1])])
+        elif p.startswith('/status/'): s.reply(int(p[8:]), b'status ' + p[8:].encode())
+        elif p == '/gzip': s.reply(200, gzip.compress(b'hello gzip ' * 20), [('Content-Encoding', 'gzip')])
+        elif p == '/deflate': s.reply(200, zlib.compress(b'hello zlib ' * 20), [('Content-Encoding', 'deflate')])
+        elif p == '/br': s.reply(200, b'\x40\x00\x10hello\x03', [('Content-Encoding', 'br')])
+        elif p == '/rawdeflate':
+            c = zlib.compressobj(wbits=-15)
+            s.reply(200, c.compress(b'hello raw ' * 20) + c.flush(), [('Content-Encoding', 'deflate')])
+        elif p.startswith('/slow'):
+            import time
+            s.send_response(200); s.send_header('Content-Length', '4'); s.end_headers(); s.wfile.flush()
+            time.sleep(3); s.wfile.write(b'late')
+        else: s.reply(404, b'not here')
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = do_PURGE = any
+ThreadingHTTPServer.daemon_threads = True
+srv = ThreadingHTTPServer(('127.0.0.1', 0), H)
+if len(sys.argv) > 2:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print('PORT', srv.server_address[1], flush=True)
+srv.serve_forever()
+"#;
+
+/// A running [`PY_HTTP_PEER`]; killed (by pid) when dropped.
+pub struct PyPeer {
+    /// The Python process.
+    pub proc: Proc,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl PyPeer {
+    /// Starts the peer and waits for its port.
+    pub fn start() -> PyPeer {
+        PyPeer::start_args(&[])
+    }
+
+    /// Starts the peer speaking TLS with this certificate chain and key (PEM files).
+    pub fn start_tls(cert: &Path, key: &Path) -> PyPeer {
+        PyPeer::start_args(&[cert.to_str().unwrap(), key.to_str().unwrap()])
+    }
+
+    fn start_args(args: &[&str]) -> PyPeer {
+        let proc = Proc::python(PY_HTTP_PEER, args);
+        assert!(
+            proc.stdout.wait_for("\n", STARTUP_TIMEOUT),
+            "python peer did not start\n{}",
+            proc.diag()
+        );
+        let text = proc.stdout.text();
+        let port = text
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("bad peer line {text:?}"));
+        PyPeer { proc, port }
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+/// Runs `sockit ARGS` in folder `dir` to completion.
+pub fn run_sockit_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(sockit_bin());
+    cmd.args(args).current_dir(dir);
+    run_proc(
+        Proc::spawn(cmd, format!("sockit {}", args.join(" "))),
+        b"",
+        TIMEOUT,
+    )
+}
+
+/// A CA and a leaf for `localhost` and 127.0.0.1 signed by it, made with `openssl` in
+/// `dir`: (ca.pem, leaf.pem, leaf.key). `None` (after [`skip`]) when openssl is missing.
+pub fn openssl_ca_and_leaf(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    if !has_cmd("openssl") {
+        return None;
+    }
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=test CA",
+        "-days",
+        "2",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    Some((
+        dir.join("ca.pem"),
+        dir.join("leaf.pem"),
+        dir.join("leaf.key"),
+    ))
+}

@@ -12,14 +12,18 @@
 //! - [`body`]: bodies delimited by `Content-Length` or chunked coding.
 //! - [`range`], [`conditional`]: `Range` and validators (RFC 9110 §13, §14).
 //! - [`date`]: HTTP dates and the cheap clock they come from.
+//! - [`response_head`], [`chunked`]: the client's side: response heads with byte
+//!   offsets, where a response body ends, chunked bodies with extensions and trailers.
 
 pub mod body;
+pub mod chunked;
 pub mod conditional;
 pub mod date;
 pub mod fields;
 pub mod range;
 pub mod request;
 pub mod response;
+pub mod response_head;
 
 pub use body::{BodyDecoder, BodyError};
 pub use request::{Framing, HeadError, Method, Request};
