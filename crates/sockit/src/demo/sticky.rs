@@ -68,18 +68,7 @@ pub async fn sticky(count: usize, events: &Events) -> io::Result<StickyReport> {
     let sent = messages(count);
 
     let raw_wire: Vec<Bytes> = sent.clone();
-    let (raw_reads, _) = exchange(raw_wire, events, None, |mut stream| async move {
-        let mut reads = Vec::new();
-        let mut buf = vec![0u8; RECV_SIZE];
-        loop {
-            let n = stream.read(&mut buf).await?;
-            if n == 0 {
-                return Ok((reads, 0));
-            }
-            reads.push(Bytes::copy_from_slice(&buf[..n]));
-        }
-    })
-    .await?;
+    let (raw_reads, _) = exchange(raw_wire, events, None, read_raw).await?;
 
     let mut codec = FrameCodec::new(&Framing::Len32, RECV_SIZE);
     let mut framed_wire = Vec::with_capacity(count);
@@ -109,18 +98,7 @@ pub async fn sticky(count: usize, events: &Events) -> io::Result<StickyReport> {
 
     // Pacing: no framing, a pause between sends, a receiver that reads at once.
     let started = std::time::Instant::now();
-    let (paced_reads, _) = exchange(sent.clone(), events, Some(PACE), |mut stream| async move {
-        let mut reads = Vec::new();
-        let mut buf = vec![0u8; RECV_SIZE];
-        loop {
-            let n = stream.read(&mut buf).await?;
-            if n == 0 {
-                return Ok((reads, 0));
-            }
-            reads.push(Bytes::copy_from_slice(&buf[..n]));
-        }
-    })
-    .await?;
+    let (paced_reads, _) = exchange(sent.clone(), events, Some(PACE), read_raw).await?;
     let paced_time = started.elapsed();
 
     Ok(StickyReport {
@@ -133,6 +111,19 @@ pub async fn sticky(count: usize, events: &Events) -> io::Result<StickyReport> {
         paced_reads,
         paced_time,
     })
+}
+
+/// Reads with `recv(1024)` until the end of the stream, keeping each read as it came.
+async fn read_raw(mut stream: TcpStream) -> io::Result<(Vec<Bytes>, usize)> {
+    let mut reads = Vec::new();
+    let mut buf = vec![0u8; RECV_SIZE];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok((reads, 0));
+        }
+        reads.push(Bytes::copy_from_slice(&buf[..n]));
+    }
 }
 
 /// Decodes every message of `framing` from the stream, counting the reads it took.

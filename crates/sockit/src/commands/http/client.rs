@@ -9,6 +9,7 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::error::UsageError;
 use anyhow::Context;
 use bytes::Bytes;
 use sockit::http::client::{
@@ -18,7 +19,6 @@ use sockit::http::client::{
 use sockit::http::proto::response_head::ResponseHead;
 use sockit::http::MAX_DURATION;
 use sockit::stdio::Output;
-use crate::error::UsageError;
 
 use crate::cli::http::{ClientArgs, RawArgs, TlsClientArgs};
 
