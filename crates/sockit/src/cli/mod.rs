@@ -23,7 +23,7 @@ use clap::{Parser, Subcommand};
     name = "sockit",
     version,
     disable_help_subcommand = true,
-    about = "A network toolkit: TCP/UDP clients and servers, framing, socket options, struct records, HTTP/1.1",
+    about = "A network toolkit: TCP/UDP clients and servers, framing, struct records, HTTP/1.1 and TLS, file transfer, scans and relays, packet tracing",
     long_about = None,
     after_help = "Exit codes: 0 success, 1 runtime or network failure, 2 usage or bad input; the HTTP client adds 3 (malformed or truncated response) and 4 (HTTP error status under --fail)."
 )]
