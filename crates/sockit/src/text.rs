@@ -31,24 +31,55 @@ pub fn escape_bytes(data: &[u8]) -> String {
     out
 }
 
-/// Escapes only control characters (as `\xNN`), keeping text and backslashes as typed:
-/// the form for chat messages, which people read rather than parse.
+/// Escapes only control characters (as `\xNN`) and the invisible characters of
+/// [`is_invisible`], keeping text and backslashes as typed: the form for chat messages,
+/// which people read rather than parse.
 pub fn escape_control(data: &[u8]) -> String {
     let text = String::from_utf8_lossy(data);
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
-        if ch.is_control() && ch != '\t' {
-            let code = ch as u32;
-            if code <= 0xff {
-                out.push_str(&format!("\\x{code:02x}"));
-            } else {
-                out.push_str(&format!("\\u{{{code:x}}}"));
-            }
+        if (ch.is_control() && ch != '\t') || is_invisible(ch) {
+            push_code(&mut out, ch);
         } else {
             out.push(ch);
         }
     }
     out
+}
+
+/// Makes a peer-supplied name safe to print on a terminal: control characters (C0, DEL,
+/// C1, which includes the start of ANSI escapes), bidirectional overrides and isolates
+/// (which can make `exe.txt` display as `txt.exe`), zero-width characters and backslashes
+/// become visible `\x1b`, `\u{202e}`, `\\` escapes. Everything else passes.
+pub fn escape_name(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if ch == '\\' {
+            out.push_str("\\\\");
+        } else if ch.is_control() || is_invisible(ch) {
+            push_code(&mut out, ch);
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// Characters that change how a line displays without showing themselves: the Arabic
+/// letter mark, zero-width spaces and joiners, bidirectional embeddings, overrides and
+/// isolates, the byte-order mark.
+pub fn is_invisible(ch: char) -> bool {
+    matches!(ch as u32, 0x061c | 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2069 | 0xfeff)
+}
+
+/// `\xNN` for a character up to U+00FF, `\u{N}` beyond.
+fn push_code(out: &mut String, ch: char) {
+    let code = ch as u32;
+    if code <= 0xff {
+        out.push_str(&format!("\\x{code:02x}"));
+    } else {
+        out.push_str(&format!("\\u{{{code:x}}}"));
+    }
 }
 
 /// Appends `data` to `out` escaped for one line of output: bytes from a peer shown after
@@ -135,6 +166,15 @@ fn put_hex<B: bytes::BufMut>(byte: u8, out: &mut B) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_chat_hide_no_bidi_override() {
+        assert_eq!(
+            escape_name("a\u{202e}txt.exe\\b\x1b"),
+            "a\\u{202e}txt.exe\\\\b\\x1b"
+        );
+        assert_eq!(escape_control("x\u{202e}y\\z".as_bytes()), "x\\u{202e}y\\z");
+    }
 
     /// Undoes [`escape_into`], to check that it loses nothing.
     fn unescape(text: &str) -> Vec<u8> {

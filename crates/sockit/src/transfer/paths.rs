@@ -167,29 +167,10 @@ pub fn check_link(path: &[String], target: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Makes a peer-supplied string safe to print on a terminal: control characters (C0, DEL,
-/// C1, which includes the start of ANSI escapes), bidirectional overrides and isolates
-/// (which can make `exe.txt` display as `txt.exe`), zero-width characters and backslashes
-/// become visible `\x1b`, `\u{202e}`, `\\` escapes. Everything else passes.
+/// Makes a peer-supplied string safe to print on a terminal (names, paths, the sender's
+/// name): see [`crate::text::escape_name`].
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        let code = ch as u32;
-        let invisible = matches!(code,
-            0x061c | 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2069 | 0xfeff);
-        if ch == '\\' {
-            out.push_str("\\\\");
-        } else if ch.is_control() || invisible {
-            if code <= 0xff {
-                out.push_str(&format!("\\x{code:02x}"));
-            } else {
-                out.push_str(&format!("\\u{{{code:x}}}"));
-            }
-        } else {
-            out.push(ch);
-        }
-    }
-    out
+    crate::text::escape_name(s)
 }
 
 #[cfg(test)]

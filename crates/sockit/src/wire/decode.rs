@@ -199,40 +199,14 @@ pub fn decode(frame: &[u8]) -> Decoded {
             },
             u.payload(),
         ),
-        Some(TransportSlice::Icmpv4(i)) => {
-            let b = i.bytes5to8();
-            let echo = matches!(i.type_u8(), 0 | 8).then(|| {
-                (
-                    u16::from_be_bytes([b[0], b[1]]),
-                    u16::from_be_bytes([b[2], b[3]]),
-                )
-            });
-            (
-                Transport::Icmp {
-                    kind: i.type_u8(),
-                    code: i.code_u8(),
-                    echo,
-                },
-                i.payload(),
-            )
-        }
-        Some(TransportSlice::Icmpv6(i)) => {
-            let b = i.bytes5to8();
-            let echo = matches!(i.type_u8(), 128 | 129).then(|| {
-                (
-                    u16::from_be_bytes([b[0], b[1]]),
-                    u16::from_be_bytes([b[2], b[3]]),
-                )
-            });
-            (
-                Transport::Icmp {
-                    kind: i.type_u8(),
-                    code: i.code_u8(),
-                    echo,
-                },
-                i.payload(),
-            )
-        }
+        Some(TransportSlice::Icmpv4(i)) => (
+            icmp(i.type_u8(), i.code_u8(), i.bytes5to8(), [0, 8]),
+            i.payload(),
+        ),
+        Some(TransportSlice::Icmpv6(i)) => (
+            icmp(i.type_u8(), i.code_u8(), i.bytes5to8(), [129, 128]),
+            i.payload(),
+        ),
         None => {
             let number = match &sliced.net {
                 Some(NetSlice::Ipv4(v4)) => v4.payload_ip_number().0,
@@ -456,6 +430,18 @@ impl Packet {
         );
         s
     }
+}
+
+/// An ICMP (v4 or v6) header; `echo_types` are the echo reply and request type numbers
+/// of that version, whose bytes 5-8 hold the identifier and sequence number.
+fn icmp(kind: u8, code: u8, rest: [u8; 4], echo_types: [u8; 2]) -> Transport {
+    let echo = echo_types.contains(&kind).then(|| {
+        (
+            u16::from_be_bytes([rest[0], rest[1]]),
+            u16::from_be_bytes([rest[2], rest[3]]),
+        )
+    });
+    Transport::Icmp { kind, code, echo }
 }
 
 #[cfg(test)]
