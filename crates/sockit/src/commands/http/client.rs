@@ -478,13 +478,7 @@ async fn pipelined(
         } else {
             Sink::Stdout(stdout.clone())
         };
-        let decoder = if a.compressed {
-            sockit::http::client::decode::ContentDecoder::for_encoding(
-                resp.head.get("content-encoding"),
-            )
-        } else {
-            None
-        };
+        let decoder = body_decoder(&resp, a.compressed);
         copy_body(&mut resp, &mut sink, wire, decoder, None).await?;
         if error_status {
             failure = Some(ClientError::Status {
@@ -653,13 +647,7 @@ async fn fetch_one(
         } else {
             Sink::Stdout(stdout.clone())
         };
-        let decoder = if a.compressed {
-            sockit::http::client::decode::ContentDecoder::for_encoding(
-                resp.head.get("content-encoding"),
-            )
-        } else {
-            None
-        };
+        let decoder = body_decoder(&resp, a.compressed);
         let bar = progress_bar(&resp, &sink);
         let copied = copy_body(&mut resp, &mut sink, wire, decoder, bar.as_ref()).await;
         if let Some(bar) = bar {
@@ -834,4 +822,16 @@ async fn write_sink(sink: &mut Sink, data: Bytes) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", d.temp.display())),
         Sink::Discard => Ok(()),
     }
+}
+
+/// The decoder for the body's `Content-Encoding` with `--compressed`; none otherwise (the
+/// bytes are written as they came).
+fn body_decoder(
+    resp: &sockit::http::client::Response,
+    compressed: bool,
+) -> Option<sockit::http::client::decode::ContentDecoder> {
+    if !compressed {
+        return None;
+    }
+    sockit::http::client::decode::ContentDecoder::for_encoding(resp.head.get("content-encoding"))
 }
